@@ -1,0 +1,140 @@
+"""The pipeline contract: one hook per stage, in the order a release goes through them.
+
+A plugin is a module or object with functions decorated by :data:`impl` whose names are the
+hooks below. Built-in plugins (``hatch_stage.plugins``) are registered exactly like outside
+ones, which load from the entry-point group ``hatch_stage``; ``[tool.hatch-stage] disable``
+blocks any of them by name.
+
+Order of a run: pack -> rewrite -> scan -> score (``--dry-run`` and ``check`` stop here)
+-> auth -> sign -> upload.
+
+A hook that is not meant for the project at hand (say an npm packer asked about a Python
+project) returns ``None``; for "first result" hooks that hands the call to the next plugin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+import pluggy
+
+from .config import Config
+from .models import Artifact, Attestation, Check, Credentials, Finding, Project, StagedRelease
+
+NAME = "hatch_stage"
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_spec_marker = pluggy.HookspecMarker(NAME)
+_impl_marker = pluggy.HookimplMarker(NAME)
+
+
+def _spec(func: _F, **kwargs: Any) -> _F:
+    return cast(_F, _spec_marker(**kwargs)(func))
+
+
+def _first(func: _F) -> _F:
+    return _spec(func, firstresult=True)
+
+
+#: decorate a plugin's hook implementations with this (``@impl def hatch_stage_scan(...)``)
+impl = _impl_marker
+
+
+@_first
+def hatch_stage_pack(project: Project, config: Config, paths: Sequence[Path], workdir: Path) -> (
+    list[Artifact] | None
+):
+    """Produce the artifacts to stage. Called first. First non-None result wins.
+
+    :param project: the project being released
+    :param config: the merged settings
+    :param paths: prebuilt artifacts named on the command line; when not empty, return them
+        (validated) instead of building
+    :param workdir: a private temporary directory to build into; the project's own dist/ must
+        be left alone
+    """
+
+
+def hatch_stage_rewrite(artifact: Artifact, project: Project, config: Config, workdir: Path) -> (
+    Artifact | None
+):
+    """Rewrite one packed artifact, e.g. pin workspace and catalog dependencies.
+
+    Called once per artifact, after pack. Every plugin runs in turn and each sees the artifact
+    the previous one returned. Return a new, still valid artifact written under ``workdir``,
+    or ``None`` to leave it unchanged. Never modify the file in place.
+    """
+
+
+def hatch_stage_scan(artifacts: Sequence[Artifact], project: Project, config: Config) -> (
+    list[Finding]
+):
+    """Look for secrets and files that must never ship. Called after rewrite.
+
+    All plugins run; their findings are merged. Any finding blocks the stage unless
+    ``config.allow_secrets``. Read archives only through :mod:`hatch_stage.archive` so the
+    safety limits hold, and never put a secret itself into a Finding.
+    """
+
+
+def hatch_stage_score(artifacts: Sequence[Artifact], project: Project, config: Config) -> (
+    list[Check]
+):
+    """Score the release's quality. Called after scan.
+
+    All plugins run; their checks are merged into one 0-100 score (points earned over points
+    available), gated by ``config.min_score``.
+    """
+
+
+@_first
+def hatch_stage_auth(project: Project, config: Config, registry: str, purpose: str) -> (
+    Credentials | None
+):
+    """Find credentials for ``registry``. Called after score, never on a dry run.
+
+    :param purpose: "publish" (trusted publishing allowed) or "manage" (list, view,
+        download, approve, reject: a real token is required)
+
+    First non-None result wins; return ``None`` when this source has nothing.
+    """
+
+
+@_first
+def hatch_stage_sign(artifacts: Sequence[Artifact], project: Project, config: Config) -> (
+    list[Attestation] | None
+):
+    """Produce provenance for the artifacts. Called after auth. First non-None result wins.
+
+    Return ``None`` when provenance is off or this plugin cannot sign here.
+    """
+
+
+@_first
+def hatch_stage_upload(
+    artifacts: Sequence[Artifact],
+    attestations: Sequence[Attestation],
+    project: Project,
+    config: Config,
+    credentials: Credentials,
+    registry: str,
+) -> StagedRelease | None:
+    """Send the release to the registry's staging area. Called last. First result wins.
+
+    Nothing may become installable to the public here: the release waits for approval.
+    """
+
+
+__all__ = [
+    "NAME",
+    "hatch_stage_auth",
+    "hatch_stage_pack",
+    "hatch_stage_rewrite",
+    "hatch_stage_scan",
+    "hatch_stage_score",
+    "hatch_stage_sign",
+    "hatch_stage_upload",
+    "impl",
+]

@@ -1,0 +1,55 @@
+"""Printing results: one JSON document under ``--json``, rich text otherwise.
+
+Under ``--json`` stdout carries exactly one JSON document and nothing else; progress and
+diagnostics go to stderr. Human output uses rich on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from rich.console import Console
+
+from .errors import HatchStageError
+
+#: human output
+console = Console(highlight=False, soft_wrap=True)
+#: progress and diagnostics; never stdout, so --json stays parseable
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def emit_json(document: Mapping[str, Any]) -> None:
+    """Write one JSON document to stdout."""
+    sys.stdout.write(json.dumps(document, indent=2, sort_keys=False) + "\n")
+    sys.stdout.flush()
+
+
+def envelope(success: bool, target: str | None, registry: str | None, data: Any = None, *,
+             stage_id: str | None = None, **extra: Any) -> dict[str, Any]:
+    """The shared ``--json`` envelope of every command."""
+    document: dict[str, Any] = {"success": success, "target": target, "registry": registry}
+    if stage_id is not None:
+        document["stageId"] = stage_id
+    document.update(extra)
+    if data is not None:
+        document["data"] = data
+    return document
+
+
+def report_error(error: HatchStageError, *, as_json: bool, target: str | None = None,
+                 registry: str | None = None) -> int:
+    """Print ``error`` for the user (JSON envelope or a red line) and return the exit status."""
+    if as_json:
+        emit_json({
+            "success": False,
+            "target": target,
+            "registry": registry,
+            "error": str(error),
+            "error_code": error.code,
+        })
+    else:
+        stderr.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
+    return error.exit_code

@@ -1,0 +1,208 @@
+"""Runs the stages in order and collects one :class:`StageReport`.
+
+pack -> rewrite -> scan -> score is the *prepare* half: local, no network, no credentials;
+``--dry-run`` and ``hatch-stage check`` stop after it. auth -> sign -> upload is the *stage*
+half.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+from . import baseline
+from .config import Config
+from .errors import AuthError, HatchStageError, PackError, UploadError
+from .models import Artifact, Attestation, Check, Finding, Project, StagedRelease, quality_score
+from .plugins import plugin_manager
+
+
+@dataclass(frozen=True)
+class StageReport:
+    """Everything one run found out, for the human summary and for ``--json``."""
+
+    project: Project
+    config: Config
+    dry_run: bool
+    artifacts: tuple[Artifact, ...]
+    findings: tuple[Finding, ...] = ()
+    checks: tuple[Check, ...] = ()
+    #: findings a baseline or ``# pragma: allowlist secret`` already accepted
+    baselined: int = 0
+    registry: str | None = None
+    auth_source: str | None = None
+    staged: StagedRelease | None = None
+    attestations: tuple[Attestation, ...] = field(default=())
+
+    @property
+    def score(self) -> int:
+        return quality_score(self.checks)
+
+    @property
+    def blockers(self) -> list[str]:
+        """Why this release would not be staged (empty: it would)."""
+        reasons = []
+        if self.findings and not self.config.allow_secrets:
+            count = len(self.findings)
+            reasons.append(
+                f"{count} secret finding{'s' if count != 1 else ''} (remove them, or pass "
+                "--allow-secrets if they are not secrets)"
+            )
+        minimum = self.config.min_score
+        if minimum is not None and self.score < minimum:
+            reasons.append(f"quality score {self.score} is below the minimum {minimum}")
+        return reasons
+
+    @property
+    def tag(self) -> str:
+        return self.config.tag or "latest"
+
+    def as_json(self) -> dict[str, Any]:
+        """The ``--json`` envelope of publish and check."""
+        document: dict[str, Any] = {
+            "success": not self.blockers,
+            "dry_run": self.dry_run,
+            "target": self.project.target,
+            "name": self.project.name,
+            "version": self.project.version,
+            "tag": self.tag,
+            "files": [
+                {"filename": a.filename, "kind": a.kind, "size": a.size, "sha256": a.sha256}
+                for a in self.artifacts
+            ],
+            "findings": [finding.as_json() for finding in self.findings],
+            "baselined_findings": self.baselined,
+            "quality": {
+                "score": self.score,
+                "min_score": self.config.min_score,
+                "checks": [check.as_json() for check in self.checks],
+            },
+        }
+        if self.blockers:
+            document["error"] = "; ".join(self.blockers)
+            document["error_code"] = "secrets_found" if self.findings else "score_below_minimum"
+        if self.registry is not None:
+            document["registry"] = self.registry
+        if self.auth_source is not None:
+            document["auth"] = self.auth_source
+        if self.staged is not None:
+            document["stageId"] = self.staged.stage_id
+            document["preview_url"] = self.staged.preview_url
+            document["data"] = dict(self.staged.data)
+        return document
+
+
+def _each_impl(hook: Any, **kwargs: Any) -> Iterator[tuple[str, Any]]:
+    """Call every implementation of ``hook`` in pluggy's order, yielding (plugin, result).
+
+    Used where a stage needs to know which plugin said what (scan, score) or must feed one
+    plugin's result to the next (rewrite).
+    """
+    for implementation in reversed(hook.get_hookimpls()):
+        arguments = {name: kwargs[name] for name in implementation.argnames}
+        yield implementation.plugin_name, implementation.function(**arguments)
+
+
+class Pipeline:
+    """The stages of one release, bound to one project, its settings and its plugins."""
+
+    def __init__(self, project: Project, config: Config, manager: pluggy.PluginManager | None = None):
+        self.project = project
+        self.config = config
+        self.manager = manager or plugin_manager(disable=config.disable)
+        self.hook = self.manager.hook
+
+    def pack(self, paths: Sequence[Path], workdir: Path) -> list[Artifact]:
+        artifacts = self.hook.hatch_stage_pack(
+            project=self.project, config=self.config, paths=list(paths), workdir=workdir
+        )
+        if not artifacts:
+            raise PackError(
+                f"no plugin can pack a {self.project.target} project (is its pack plugin disabled?)"
+            )
+        return list(artifacts)
+
+    def rewrite(self, artifacts: Sequence[Artifact], workdir: Path) -> list[Artifact]:
+        rewritten = []
+        for artifact in artifacts:
+            for _plugin, result in _each_impl(
+                self.hook.hatch_stage_rewrite,
+                artifact=artifact,
+                project=self.project,
+                config=self.config,
+                workdir=workdir,
+            ):
+                artifact = result or artifact
+            rewritten.append(artifact)
+        return rewritten
+
+    def scan(self, artifacts: Sequence[Artifact]) -> tuple[list[Finding], int]:
+        """Every plugin's findings, minus those the project's baseline already accepts."""
+        findings: list[Finding] = []
+        for plugin, result in _each_impl(
+            self.hook.hatch_stage_scan, artifacts=artifacts, project=self.project, config=self.config
+        ):
+            findings.extend(f if f.plugin else dataclasses.replace(f, plugin=plugin) for f in result or ())
+        return baseline.without_accepted(findings, self.config.baseline)
+
+    def score(self, artifacts: Sequence[Artifact]) -> list[Check]:
+        checks: list[Check] = []
+        for plugin, result in _each_impl(
+            self.hook.hatch_stage_score, artifacts=artifacts, project=self.project, config=self.config
+        ):
+            checks.extend(c if c.plugin else dataclasses.replace(c, plugin=plugin) for c in result or ())
+        return checks
+
+    def prepare(self, paths: Sequence[Path], workdir: Path, *, dry_run: bool = True) -> StageReport:
+        """pack, rewrite, scan, score: everything that needs no network."""
+        artifacts = self.rewrite(self.pack(paths, workdir), workdir)
+        findings, accepted = self.scan(artifacts)
+        checks = self.score(artifacts)
+        return StageReport(
+            project=self.project,
+            config=self.config,
+            dry_run=dry_run,
+            artifacts=tuple(artifacts),
+            findings=tuple(findings),
+            checks=tuple(checks),
+            baselined=accepted,
+        )
+
+    def stage(self, report: StageReport, registry: str) -> StageReport:
+        """auth, sign, upload a prepared release that has no blockers."""
+        if report.blockers:
+            raise HatchStageError("; ".join(report.blockers))
+        credentials = self.hook.hatch_stage_auth(
+            project=self.project, config=self.config, registry=registry, purpose="publish"
+        )
+        if credentials is None:
+            raise AuthError(
+                f"no credentials for {registry}: set HATCH_STAGE_TOKEN, run `hatch-stage login`, "
+                "or use trusted publishing from CI"
+            )
+        attestations = self.hook.hatch_stage_sign(
+            artifacts=report.artifacts, project=self.project, config=self.config
+        ) or []
+        staged = self.hook.hatch_stage_upload(
+            artifacts=report.artifacts,
+            attestations=attestations,
+            project=self.project,
+            config=self.config,
+            credentials=credentials,
+            registry=registry,
+        )
+        if staged is None:
+            raise UploadError(f"no plugin can upload a {self.project.target} release to {registry}")
+        return dataclasses.replace(
+            report,
+            dry_run=False,
+            registry=registry,
+            auth_source=credentials.source,
+            staged=staged,
+            attestations=tuple(attestations),
+        )

@@ -1,0 +1,83 @@
+"""Loading plugins: the built-in ones and every installed ``hatch_stage`` entry point.
+
+Built-in stages are ordinary plugin modules registered by name through the same function as
+outside plugins, so blocking or replacing a built-in is the same act as adding a plugin.
+``[tool.hatch-stage] disable = ["name"]`` blocks plugins by name; the environment variable
+``HATCH_STAGE_LOAD_PLUGINS=a,b`` loads only the named ones (for tests and debugging).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Iterable
+from importlib.metadata import entry_points
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from .. import hookspecs
+from ..errors import PluginError
+
+#: built-in plugin name -> module
+BUILTIN: dict[str, str] = {
+    "python-pack": "hatch_stage.plugins.python_pack",
+    "workspace-rewrite": "hatch_stage.plugins.workspace_rewrite",
+    "blocked-files": "hatch_stage.plugins.blocked_files",
+    "detect-secrets": "hatch_stage.plugins.detect_secrets_scan",
+    "python-score": "hatch_stage.plugins.python_score",
+}
+
+ONLY_VARIABLE = "HATCH_STAGE_LOAD_PLUGINS"
+
+
+def _wanted(name: str, only: set[str] | None, manager: pluggy.PluginManager) -> bool:
+    return (only is None or name in only) and not manager.is_blocked(name)
+
+
+def _register(manager: pluggy.PluginManager, name: str, load: Any) -> None:
+    try:
+        plugin: ModuleType | object = load()
+    except Exception as error:  # an outside plugin may fail in any way while importing
+        raise PluginError(f"plugin {name!r} failed to load: {type(error).__name__}: {error}") from None
+    manager.register(plugin, name=name)
+
+
+def outside_plugin_names() -> list[str]:
+    """Names of the installed ``hatch_stage`` entry points."""
+    return sorted({point.name for point in entry_points(group=hookspecs.NAME)})
+
+
+def plugin_manager(disable: Iterable[str] = (), only: Iterable[str] | None = None) -> pluggy.PluginManager:
+    """A manager with every built-in and installed plugin, minus the disabled ones.
+
+    A disabled name that matches no plugin is an error, since it is almost always a typo that
+    would otherwise leave the plugin the user meant to block running.
+    """
+    manager = pluggy.PluginManager(hookspecs.NAME)
+    manager.add_hookspecs(hookspecs)
+    installed = {point.name: point for point in entry_points(group=hookspecs.NAME)}
+    unknown = sorted(set(disable) - set(BUILTIN) - set(installed))
+    if unknown:
+        known = ", ".join(sorted(set(BUILTIN) | set(installed)))
+        raise PluginError(f"disable names unknown plugin(s) {', '.join(unknown)}; known plugins: {known}")
+    for name in disable:
+        manager.set_blocked(name)
+    if only is None and os.environ.get(ONLY_VARIABLE):
+        only = [part.strip() for part in os.environ[ONLY_VARIABLE].split(",") if part.strip()]
+    only_set = set(only) if only is not None else None
+    for name, module in BUILTIN.items():
+        if _wanted(name, only_set, manager):
+            _register(manager, name, lambda module=module: importlib.import_module(module))
+    for name, point in sorted(installed.items()):
+        if name in BUILTIN:
+            raise PluginError(f"installed plugin {point.value!r} uses the built-in name {name!r}")
+        if _wanted(name, only_set, manager):
+            _register(manager, name, point.load)
+    return manager
+
+
+def plugin_name(manager: pluggy.PluginManager, plugin: object) -> str:
+    """The name a plugin was registered under (for reports)."""
+    return manager.get_name(plugin) or repr(plugin)

@@ -1,0 +1,1 @@
+"""Registry protocol clients: one module per protocol, one interface for all."""

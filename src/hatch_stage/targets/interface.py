@@ -1,0 +1,63 @@
+"""The role every registry protocol client plays for list, view, download, approve, reject.
+
+One implementation per protocol beside this file (``pep694`` for Python indexes, ``npm`` for
+npm's ``/-/stage`` API). Commands talk only to this interface, so a command never knows
+which ecosystem it is serving.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class StagedItem:
+    """One staged release as a registry reports it."""
+
+    #: the id to approve or reject
+    stage_id: str
+    #: package / distribution name
+    name: str
+    #: staged version
+    version: str
+    #: dist-tag or channel, when the registry keeps one
+    tag: str | None = None
+    #: when it was staged (ISO 8601), when known
+    created_at: str | None = None
+    #: status, e.g. "open", "published", "canceled"
+    status: str | None = None
+    #: the registry's own record, for --json
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+class StageClient(ABC):
+    """Talks to one registry's staging area on behalf of one user."""
+
+    #: "python" or "npm"
+    target: str
+    #: the registry's base URL, as shown to the user
+    registry: str
+
+    @abstractmethod
+    def list(self, package: str | None = None) -> list[StagedItem]:
+        """Every staged release the user can see, optionally of one package, all pages."""
+
+    @abstractmethod
+    def view(self, stage_id: str) -> StagedItem:
+        """One staged release."""
+
+    @abstractmethod
+    def download(self, stage_id: str, directory: Path) -> list[Path]:
+        """Write every file of the staged release into ``directory``, hashes verified."""
+
+    @abstractmethod
+    def approve(self, stage_id: str, otp: str | None) -> Mapping[str, Any]:
+        """Make the staged release live; ``otp`` is the one-time password, when needed."""
+
+    @abstractmethod
+    def reject(self, stage_id: str, otp: str | None) -> Mapping[str, Any]:
+        """Discard the staged release."""
