@@ -70,6 +70,8 @@ class Config:
     catalog: Mapping[str, str] = field(default_factory=dict)
     #: named catalogs: catalog name -> (distribution name -> version specifier)
     catalogs: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: per-dependency sources: distribution name -> {"catalog": true | "<catalog name>"}
+    sources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: extra file-name patterns that must never ship (fnmatch, matched on the base name)
     blocked_files: tuple[str, ...] = ()
     #: a detect-secrets baseline whose known secrets are not reported
@@ -143,6 +145,12 @@ def _catalogs(key: str, value: Any) -> dict[str, dict[str, str]]:
     return {str(name): _specifiers(f"{key}.{name}", table) for name, table in value.items()}
 
 
+def _sources(key: str, value: Any) -> dict[str, dict[str, Any]]:
+    if not isinstance(value, Mapping) or not all(isinstance(v, Mapping) for v in value.values()):
+        raise ConfigError(f"{key} must be a table of name = {{ catalog = ... }}, not {value!r}")
+    return {str(name): dict(table) for name, table in value.items()}
+
+
 def _path(key: str, value: Any) -> Path:
     return Path(_string(key, value))
 
@@ -175,6 +183,7 @@ _KEYS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "pin": ("pin", _choice(PIN_STYLES)),
     "catalog": ("catalog", _specifiers),
     "catalogs": ("catalogs", _catalogs),
+    "sources": ("sources", _sources),
     "blocked-files": ("blocked_files", _names),
     "baseline": ("baseline", _path),
     "limits": ("limits", _limits),
