@@ -35,7 +35,13 @@ def _spec(func: _F, **kwargs: Any) -> _F:
 
 
 def _first(func: _F) -> _F:
+    """A hook whose first non-None result wins."""
     return _spec(func, firstresult=True)
+
+
+def _every(func: _F) -> _F:
+    """A hook every plugin runs (results merged, or fed one to the next)."""
+    return _spec(func)
 
 
 #: decorate a plugin's hook implementations with this (``@impl def hatch_stage_scan(...)``)
@@ -57,6 +63,7 @@ def hatch_stage_pack(project: Project, config: Config, paths: Sequence[Path], wo
     """
 
 
+@_every
 def hatch_stage_rewrite(artifact: Artifact, project: Project, config: Config, workdir: Path) -> (
     Artifact | None
 ):
@@ -68,6 +75,7 @@ def hatch_stage_rewrite(artifact: Artifact, project: Project, config: Config, wo
     """
 
 
+@_every
 def hatch_stage_scan(artifacts: Sequence[Artifact], project: Project, config: Config) -> (
     list[Finding]
 ):
@@ -79,6 +87,7 @@ def hatch_stage_scan(artifacts: Sequence[Artifact], project: Project, config: Co
     """
 
 
+@_every
 def hatch_stage_score(artifacts: Sequence[Artifact], project: Project, config: Config) -> (
     list[Check]
 ):

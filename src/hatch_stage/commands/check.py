@@ -1,0 +1,37 @@
+"""``hatch-stage check``: the dry run made for hooks (pre-commit, CI lint jobs).
+
+Packs, rewrites, scans and scores exactly as ``publish --dry-run`` does; touches no network
+and no credentials. Exit status 0 only when the release would be staged.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..cli import json_flag
+from ..output import emit_json
+from .common import add_prepare_arguments, keep_artifacts, load_pipeline, render_report, workspace
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "check", help="pack, scan and score without staging (for pre-commit and CI)",
+        description=__doc__,
+    )
+    add_prepare_arguments(parser)
+    json_flag(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    pipeline = load_pipeline(args)
+    with workspace() as workdir:
+        report = pipeline.prepare(args.artifacts, workdir, dry_run=True)
+        if args.out:
+            keep_artifacts(report, args.out)
+        if args.json:
+            emit_json(report.as_json())
+        else:
+            render_report(report)
+    return 1 if report.blockers else 0

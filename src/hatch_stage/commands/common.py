@@ -1,0 +1,112 @@
+"""Pieces the publish and check commands share: their flags, the prepare run, the summary."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from .. import config as config_module
+from ..errors import ConfigError
+from ..output import console
+from ..pipeline import Pipeline, StageReport
+from ..project import load_project
+
+
+def add_prepare_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of the local half of the pipeline (pack, rewrite, scan, score)."""
+    parser.add_argument(
+        "artifacts", nargs="*", type=Path, metavar="ARTIFACT",
+        help="prebuilt wheels/sdists to stage (default: build the project with hatchling)",
+    )
+    parser.add_argument("--project", type=Path, default=Path("."), metavar="DIR",
+                        help="the project directory (default: the current directory)")
+    parser.add_argument("--target", choices=config_module.TARGETS,
+                        help="python or npm (default: what the project directory holds)")
+    parser.add_argument("--min-score", metavar="N", help="fail when the quality score is below N (0-100)")
+    parser.add_argument("--allow-secrets", action="store_true", default=None,
+                        help="do not block on secret findings (they are still reported)")
+    parser.add_argument("--tag", help="release tag / npm dist-tag (pre-releases need one)")
+    parser.add_argument("--out", type=Path, metavar="DIR",
+                        help="keep the exact artifacts that would be staged (after rewrite) in DIR")
+
+
+def flags_of(args: argparse.Namespace, *names: str) -> dict[str, Any]:
+    """Config flags (pyproject key names) from parsed arguments; absent ones are None."""
+    return {name: getattr(args, name.replace("-", "_"), None) for name in names}
+
+
+def load_pipeline(args: argparse.Namespace, *extra_flags: str) -> Pipeline:
+    root = args.project.resolve()
+    if not root.is_dir():
+        raise ConfigError(f"{args.project}: no such project directory")
+    flags = flags_of(args, "target", "min-score", "allow-secrets", "tag", *extra_flags)
+    config = config_module.load(root, flags)
+    args.error_target = config.target
+    args.artifacts = [path.resolve() for path in args.artifacts]
+    project = load_project(root, config, args.artifacts)
+    args.error_target = project.target
+    return Pipeline(project, config)
+
+
+@contextmanager
+def workspace() -> Iterator[Path]:
+    """A private build directory, removed afterwards whatever happens."""
+    directory = Path(tempfile.mkdtemp(prefix="hatch-stage-"))
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def keep_artifacts(report: StageReport, out: Path) -> None:
+    """Copy the exact artifacts that would be staged into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    for artifact in report.artifacts:
+        shutil.copyfile(artifact.path, out / artifact.filename)
+
+
+def _size(size: int) -> str:
+    for unit in ("B", "KiB", "MiB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024  # type: ignore[assignment]
+    return f"{size:.1f} GiB"
+
+
+def render_report(report: StageReport) -> None:
+    """The human summary of a prepared (or staged) release."""
+    project = report.project
+    console.print(f"[bold]{project.name} {project.version}[/] ({project.target}, tag {report.tag})")
+    files = Table("file", "size", "sha256", box=None, pad_edge=False)
+    for artifact in report.artifacts:
+        files.add_row(artifact.filename, _size(artifact.size), artifact.sha256[:16] + "…")
+    console.print(files)
+    if report.findings:
+        findings = Table("artifact", "member:line", "type", "secret", box=None, pad_edge=False,
+                         title="[red]secret findings[/]", title_justify="left")
+        for finding in report.findings:
+            where = finding.member + (f":{finding.line}" if finding.line else "")
+            findings.add_row(finding.artifact, where, finding.type, finding.masked)
+        console.print(findings)
+    else:
+        console.print("[green]no secrets found[/]" + (
+            f" ({report.baselined} accepted by the baseline)" if report.baselined else ""))
+    checks = Table("", "check", "points", "why", box=None, pad_edge=False)
+    for check in report.checks:
+        mark = "[green]✓[/]" if check.passed else "[yellow]✗[/]"
+        checks.add_row(mark, check.name, f"{check.points}/{check.max_points}", check.reason)
+    console.print(checks)
+    minimum = report.config.min_score
+    console.print(f"quality score [bold]{report.score}[/]/100" + (f" (minimum {minimum})" if minimum is not None else ""))
+    if report.blockers:
+        for reason in report.blockers:
+            console.print(f"[bold red]blocked:[/] {reason}")
+    elif report.dry_run:
+        console.print(f"[green]would stage[/] {project.name} {project.version} (dry run: nothing was sent)")

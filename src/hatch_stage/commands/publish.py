@@ -1,0 +1,88 @@
+"""``hatch-stage publish``: run the whole pipeline and stage the release.
+
+With ``--dry-run`` it stops after scan and score, touching no network and no credentials,
+and reports what would be staged. Otherwise the release is staged (never made live): the
+output gives the stage id, the preview URL and the command that approves it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..cli import json_flag
+from ..errors import HatchStageError
+from ..output import console, emit_json
+from ..pipeline import StageReport
+from .common import add_prepare_arguments, keep_artifacts, load_pipeline, render_report, workspace
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "publish", help="pack, scan, score and stage a release for approval", description=__doc__,
+    )
+    add_prepare_arguments(parser)
+    parser.add_argument("--dry-run", action="store_true", help="stop before auth: nothing is sent")
+    parser.add_argument("--access", choices=("public", "restricted"), help="npm package access")
+    provenance = parser.add_mutually_exclusive_group()
+    provenance.add_argument("--provenance", action="store_const", const=True, default=None,
+                            help="sign and require provenance (PEP 740 / npm sigstore bundle)")
+    provenance.add_argument("--no-provenance", dest="provenance", action="store_const", const=False,
+                            help="do not attach provenance even where it is configured")
+    parser.add_argument("--provenance-file", metavar="PATH", help="attach this pre-made provenance")
+    parser.add_argument("--registry", metavar="URL", help="the staging registry (default: local)")
+    parser.add_argument("--allow-lower", action="store_true", default=None,
+                        help="acknowledge staging a version below the highest published one")
+    parser.add_argument("-y", "--yes", action="store_true", default=None,
+                        help="do not ask for confirmation")
+    json_flag(parser)
+    parser.set_defaults(func=run)
+
+
+def _confirmed(args: argparse.Namespace, name: str, version: str, registry: str) -> bool:
+    if args.yes or args.json or not sys.stdin.isatty():
+        return True
+    answer = console.input(f"Stage {name} {version} to {registry}? [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
+
+
+def run(args: argparse.Namespace) -> int:
+    pipeline = load_pipeline(
+        args, "access", "provenance", "provenance-file", "registry", "allow-lower", "yes",
+    )
+    with workspace() as workdir:
+        report = pipeline.prepare(args.artifacts, workdir, dry_run=args.dry_run)
+        if args.out:
+            keep_artifacts(report, args.out)
+        if args.dry_run or report.blockers:
+            if args.json:
+                emit_json(report.as_json())
+            else:
+                render_report(report)
+            return 1 if report.blockers else 0
+        from ..registry_choice import resolve_registry
+
+        registry = resolve_registry(pipeline.config, pipeline.project)
+        args.error_registry = registry
+        if not args.json:
+            render_report(report)
+        if not _confirmed(args, pipeline.project.name, pipeline.project.version, registry):
+            raise HatchStageError("not staged: cancelled at the confirmation prompt", code="cancelled")
+        staged = pipeline.stage(report, registry)
+        if args.json:
+            emit_json(staged.as_json())
+        else:
+            _print_staged(staged)
+    return 0
+
+
+def _print_staged(report: StageReport) -> None:
+    assert report.staged is not None
+    project = report.project
+    console.print(f"[green]staged[/] {project.name} {project.version} to {report.registry}: "
+                  f"stage id [bold]{report.staged.stage_id}[/]")
+    if report.staged.preview_url:
+        console.print(f"try it: pip install --index-url {report.staged.preview_url} "
+                      f"{project.name}=={project.version}")
+    console.print(f"review, then approve: hatch-stage approve {report.staged.stage_id}")

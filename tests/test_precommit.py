@@ -1,0 +1,92 @@
+"""The real pre-commit hook, installed by ``pre-commit try-repo`` from a snapshot of this repo.
+
+The hook's environment is built by pre-commit itself (a venv with hatch-stage installed from
+the snapshot, dependencies from PyPI), once per test session.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import string
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import PROJECTS
+
+REPO = Path(__file__).resolve().parents[1]
+PRE_COMMIT = str(Path(sys.executable).with_name("pre-commit"))
+pytestmark = pytest.mark.slow
+
+
+def git(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", "-c", "user.name=test", "-c", "user.email=test@localhost", *args],
+        cwd=cwd, capture_output=True, text=True, check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This working tree (tracked and new files) as a one-commit repository."""
+    snapshot = tmp_path_factory.mktemp("hook-repo")
+    listed = git("ls-files", "-co", "--exclude-standard", cwd=REPO).stdout.splitlines()
+    for name in listed:
+        source = REPO / name
+        if source.is_file():
+            (snapshot / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, snapshot / name)
+    git("init", "-q", "-b", "main", cwd=snapshot)
+    git("add", "-A", cwd=snapshot)
+    assert git("commit", "-qm", "snapshot", cwd=snapshot).returncode == 0
+    return snapshot
+
+
+@pytest.fixture(scope="session")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
+@pytest.fixture
+def user_repo(tmp_path: Path, hook_repo: Path, pre_commit_home: Path) -> Iterator[Path]:
+    """A user's project under git whose pre-commit hook runs hatch-stage-check via try-repo."""
+    project = tmp_path / "user"
+    shutil.copytree(PROJECTS / "sample", project)
+    git("init", "-q", "-b", "main", cwd=project)
+    hook = project / ".git" / "hooks" / "pre-commit"
+    hook.write_text(
+        "#!/bin/sh\n"
+        f"exec '{PRE_COMMIT}' try-repo '{hook_repo}' hatch-stage-check --ref HEAD\n"
+    )
+    hook.chmod(0o755)
+    yield project
+
+
+def commit(project: Path, pre_commit_home: Path, message: str) -> subprocess.CompletedProcess[str]:
+    git("add", "-A", cwd=project)
+    env = {**os.environ, "PRE_COMMIT_HOME": str(pre_commit_home)}
+    return subprocess.run(
+        ["git", "-c", "user.name=test", "-c", "user.email=test@localhost", "commit", "-m", message],
+        cwd=project, capture_output=True, text=True, env=env, timeout=900, check=False,
+    )
+
+
+def test_clean_commit_passes_and_planted_token_is_refused(user_repo: Path, pre_commit_home: Path) -> None:
+    clean = commit(user_repo, pre_commit_home, "clean")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "hatch-stage check" in clean.stdout and "Passed" in clean.stdout
+
+    key = "AKIA" + "".join(random.choices(string.ascii_uppercase + string.digits, k=16))
+    module = user_repo / "src" / "sample_pkg" / "cloud.py"
+    module.write_text(f'KEY_ID = "{key}"\n')
+    refused = commit(user_repo, pre_commit_home, "plant a key")
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0, output
+    assert "Failed" in output and "AWS Access Key" in output and "cloud.py:1" in output
+    assert key not in output
+    assert git("log", "--oneline", cwd=user_repo).stdout.count("\n") == 1, "the commit did not happen"
