@@ -23,6 +23,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
+__all__ = ["Config", "ScanLimits", "load", "parse_table", "read_project_table", "tomllib"]
+
 PIN_STYLES = ("exact", "compatible", "minimum")
 TARGETS = ("python", "npm")
 ACCESS = ("public", "restricted")

@@ -88,3 +88,9 @@ class PluginError(HatchStageError):
     """A plugin could not be loaded or a disabled name matches nothing."""
 
     code = "plugin_error"
+
+
+class OtpRequired(RegistryError):
+    """The registry wants a (fresh) one-time password for this call."""
+
+    code = "otp_required"

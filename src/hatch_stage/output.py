@@ -21,9 +21,26 @@ console = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+#: every token this process has handled; masked wherever text leaves the process
+_secrets: set[str] = set()
+
+
+def register_secret(value: str) -> None:
+    """Remember a token so :func:`redact` masks it in anything printed."""
+    if len(value) >= 6:
+        _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    """``text`` with every registered token replaced by asterisks."""
+    for secret in _secrets:
+        text = text.replace(secret, "********")
+    return text
+
+
 def emit_json(document: Mapping[str, Any]) -> None:
-    """Write one JSON document to stdout."""
-    sys.stdout.write(json.dumps(document, indent=2, sort_keys=False) + "\n")
+    """Write one JSON document to stdout (registered tokens masked)."""
+    sys.stdout.write(redact(json.dumps(document, indent=2, sort_keys=False)) + "\n")
     sys.stdout.flush()
 
 
@@ -47,9 +64,10 @@ def report_error(error: HatchStageError, *, as_json: bool, target: str | None = 
             "success": False,
             "target": target,
             "registry": registry,
-            "error": str(error),
+            "error": redact(str(error)),
             "error_code": error.code,
         })
     else:
-        stderr.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
+        stderr.print("[bold red]error:[/] ", end="")
+        stderr.print(redact(str(error)), markup=False, highlight=False)
     return error.exit_code

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from .. import config as config_module
@@ -83,17 +84,17 @@ def _size(size: int) -> str:
 def render_report(report: StageReport) -> None:
     """The human summary of a prepared (or staged) release."""
     project = report.project
-    console.print(f"[bold]{project.name} {project.version}[/] ({project.target}, tag {report.tag})")
+    console.print(f"[bold]{escape(project.name)} {escape(project.version)}[/] ({project.target}, tag {escape(report.tag)})")
     files = Table("file", "size", "sha256", box=None, pad_edge=False)
     for artifact in report.artifacts:
-        files.add_row(artifact.filename, _size(artifact.size), artifact.sha256[:16] + "…")
+        files.add_row(escape(artifact.filename), _size(artifact.size), artifact.sha256[:16] + "…")
     console.print(files)
     if report.findings:
         findings = Table("artifact", "member:line", "type", "secret", box=None, pad_edge=False,
                          title="[red]secret findings[/]", title_justify="left")
         for finding in report.findings:
             where = finding.member + (f":{finding.line}" if finding.line else "")
-            findings.add_row(finding.artifact, where, finding.type, finding.masked)
+            findings.add_row(*(escape(text) for text in (finding.artifact, where, finding.type, finding.masked)))
         console.print(findings)
     else:
         console.print("[green]no secrets found[/]" + (
@@ -101,12 +102,12 @@ def render_report(report: StageReport) -> None:
     checks = Table("", "check", "points", "why", box=None, pad_edge=False)
     for check in report.checks:
         mark = "[green]✓[/]" if check.passed else "[yellow]✗[/]"
-        checks.add_row(mark, check.name, f"{check.points}/{check.max_points}", check.reason)
+        checks.add_row(mark, escape(check.name), f"{check.points}/{check.max_points}", escape(check.reason))
     console.print(checks)
     minimum = report.config.min_score
     console.print(f"quality score [bold]{report.score}[/]/100" + (f" (minimum {minimum})" if minimum is not None else ""))
     if report.blockers:
         for reason in report.blockers:
-            console.print(f"[bold red]blocked:[/] {reason}")
+            console.print(f"[bold red]blocked:[/] {escape(reason)}")
     elif report.dry_run:
         console.print(f"[green]would stage[/] {project.name} {project.version} (dry run: nothing was sent)")

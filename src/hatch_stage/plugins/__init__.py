@@ -27,6 +27,7 @@ BUILTIN: dict[str, str] = {
     "blocked-files": "hatch_stage.plugins.blocked_files",
     "detect-secrets": "hatch_stage.plugins.detect_secrets_scan",
     "python-score": "hatch_stage.plugins.python_score",
+    "python-auth": "hatch_stage.plugins.python_auth",
 }
 
 ONLY_VARIABLE = "HATCH_STAGE_LOAD_PLUGINS"

@@ -7,6 +7,7 @@ which ecosystem it is serving.
 
 from __future__ import annotations
 
+import builtins
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -51,7 +52,7 @@ class StageClient(ABC):
         """One staged release."""
 
     @abstractmethod
-    def download(self, stage_id: str, directory: Path) -> list[Path]:
+    def download(self, stage_id: str, directory: Path) -> builtins.list[Path]:
         """Write every file of the staged release into ``directory``, hashes verified."""
 
     @abstractmethod

@@ -1,0 +1,107 @@
+"""HTTP for every registry client: timeouts, bounded retries with backoff, masked errors.
+
+A request is retried on connection errors, timeouts, 429 and 5xx answers, at most
+``RETRIES`` more times, waiting ``BACKOFF * 2**attempt`` seconds (or the server's
+``Retry-After``, capped) in between; the total stays bounded. Request bodies that are
+streams must be rewindable (a file) for a retry to be possible: :func:`send` reopens them
+through the ``body`` callable.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx2
+
+from . import __version__
+from .errors import HatchStageError
+
+TIMEOUT = httpx2.Timeout(30.0, connect=10.0)
+RETRIES = 3
+BACKOFF = 0.5
+MAX_WAIT = 10.0
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+USER_AGENT = f"hatch-stage/{__version__}"
+
+
+def client(base_url: str = "", headers: Mapping[str, str] | None = None) -> httpx2.Client:
+    """A client with hatch-stage's timeouts and user agent."""
+    return httpx2.Client(
+        base_url=base_url,
+        timeout=TIMEOUT,
+        headers={"User-Agent": USER_AGENT, **(headers or {})},
+        follow_redirects=False,
+    )
+
+
+def _wait(response: httpx2.Response | None, attempt: int) -> float:
+    delay: float = BACKOFF * (2**attempt)
+    if response is not None:
+        header = str(response.headers.get("retry-after", ""))
+        if header.isdigit():
+            delay = float(header)
+    return min(delay, MAX_WAIT)
+
+
+def send(
+    http: httpx2.Client,
+    method: str,
+    url: str,
+    *,
+    error: type[HatchStageError],
+    what: str,
+    body: Callable[[], Any] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    **kwargs: Any,
+) -> httpx2.Response:
+    """Send a request with bounded retries; returns the final response (any status).
+
+    :param error: the error type raised when the registry cannot be reached at all
+    :param what: what the request does, for the error message ("create the session")
+    :param body: called before each attempt to produce ``content`` (e.g. reopen a file)
+    """
+    response: httpx2.Response | None = None
+    for attempt in range(RETRIES + 1):
+        if body is not None:
+            kwargs["content"] = body()
+        try:
+            response = http.request(method, url, **kwargs)
+        except (httpx2.TransportError, httpx2.TimeoutException) as failure:
+            if attempt == RETRIES:
+                raise error(
+                    f"could not {what}: {type(failure).__name__} talking to {_origin(url, http)} "
+                    f"after {RETRIES + 1} attempts; check the registry URL and your network"
+                ) from None
+            sleep(_wait(None, attempt))
+            continue
+        finally:
+            content = kwargs.get("content")
+            if body is not None and content is not None and hasattr(content, "close"):
+                content.close()
+        if response.status_code not in RETRY_STATUSES or attempt == RETRIES:
+            return response
+        sleep(_wait(response, attempt))
+    assert response is not None  # the loop returns or raises before this
+    return response
+
+
+def _origin(url: str, http: httpx2.Client) -> str:
+    merged = http.base_url.join(url) if http.base_url else httpx2.URL(url)
+    return f"{merged.scheme}://{merged.host}" + (f":{merged.port}" if merged.port else "")
+
+
+def problem_detail(response: httpx2.Response) -> str:
+    """The human part of an error answer: problem+json detail/title, a JSON message, or text."""
+    try:
+        document = response.json()
+    except ValueError:
+        text = response.text.strip()
+        return text[:300] if text else response.reason_phrase
+    if isinstance(document, dict):
+        for key in ("detail", "message", "error", "title"):
+            value = document.get(key)
+            if isinstance(value, str) and value:
+                return value
+    return response.reason_phrase
