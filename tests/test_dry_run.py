@@ -7,7 +7,7 @@ import string
 import zipfile
 from pathlib import Path
 
-from conftest import run_cli
+from clitools import run_cli
 
 
 def plant_aws_key(project: Path) -> tuple[str, str, int]:
@@ -15,8 +15,7 @@ def plant_aws_key(project: Path) -> tuple[str, str, int]:
     key = "AKIA" + "".join(random.choices(string.ascii_uppercase + string.digits, k=16))
     module = project / "src" / "sample_pkg" / "settings.py"
     module.write_text(
-        '"""Settings."""\n\nREGION = "eu-west-1"\n'
-        f'aws_access_key_id = "{key}"\n',
+        f'"""Settings."""\n\nREGION = "eu-west-1"\naws_access_key_id = "{key}"\n',
         encoding="utf-8",
     )
     return key, "sample_pkg/settings.py", 4
@@ -47,7 +46,11 @@ def test_clean_project_would_stage_with_a_score(sample_project: Path) -> None:
     assert result.returncode == 0, result.stderr
     document = result.json()
     assert document["success"] is True and document["dry_run"] is True
-    assert (document["target"], document["name"], document["version"]) == ("python", "sample-pkg", "1.2.0")
+    assert (document["target"], document["name"], document["version"]) == (
+        "python",
+        "sample-pkg",
+        "1.2.0",
+    )
     assert document["findings"] == []
     assert 0 <= document["quality"]["score"] <= 100
     assert document["quality"]["checks"], "the built-in scorer reports its checks"
@@ -75,7 +78,10 @@ def test_min_score_gates(sample_project: Path) -> None:
     document = result.json()
     assert result.returncode == 1
     assert document["error_code"] == "score_below_minimum"
-    assert f"quality score {document['quality']['score']} is below the minimum 100" in document["error"]
+    assert (
+        f"quality score {document['quality']['score']} is below the minimum 100"
+        in document["error"]
+    )
 
 
 def test_out_keeps_the_exact_artifacts(sample_project: Path, tmp_path: Path) -> None:
@@ -97,19 +103,25 @@ def test_prebuilt_artifacts_are_taken_as_they_are(sample_project: Path, tmp_path
     files = sorted(str(p) for p in out.iterdir())
     result = run_cli(["check", "--json", *files], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert sorted(f["filename"] for f in result.json()["files"]) == sorted(Path(f).name for f in files)
+    assert sorted(f["filename"] for f in result.json()["files"]) == sorted(
+        Path(f).name for f in files
+    )
 
 
 def test_bad_settings_are_clear_errors(sample_project: Path) -> None:
     pyproject = sample_project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + '\n[tool.hatch-stage]\nmin-scor = 50\n')
+    pyproject.write_text(pyproject.read_text() + "\n[tool.hatch-stage]\nmin-scor = 50\n")
     result = run_cli(["check", "--json"], cwd=sample_project)
     assert result.returncode == 2
     assert "unknown setting 'min-scor'" in result.json()["error"]
-    pyproject.write_text(pyproject.read_text().replace("min-scor = 50", 'disable = ["detect-secret"]'))
+    pyproject.write_text(
+        pyproject.read_text().replace("min-scor = 50", 'disable = ["detect-secret"]')
+    )
     result = run_cli(["check", "--json"], cwd=sample_project)
     assert result.returncode != 0
-    assert "detect-secret" in result.json()["error"] and result.json()["error_code"] == "plugin_error"
+    assert (
+        "detect-secret" in result.json()["error"] and result.json()["error_code"] == "plugin_error"
+    )
 
 
 def test_missing_artifact_is_a_clear_error(tmp_path: Path) -> None:

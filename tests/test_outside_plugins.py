@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PROJECTS
+from clitools import PROJECTS
 
 pytestmark = pytest.mark.slow
 

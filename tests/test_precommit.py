@@ -16,8 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from conftest import PROJECTS
+from clitools import PROJECTS
 
 REPO = Path(__file__).resolve().parents[1]
 PRE_COMMIT = str(Path(sys.executable).with_name("pre-commit"))
@@ -27,7 +26,10 @@ pytestmark = pytest.mark.slow
 def git(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["git", "-c", "user.name=test", "-c", "user.email=test@localhost", *args],
-        cwd=cwd, capture_output=True, text=True, check=False,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -60,8 +62,7 @@ def user_repo(tmp_path: Path, hook_repo: Path, pre_commit_home: Path) -> Iterato
     git("init", "-q", "-b", "main", cwd=project)
     hook = project / ".git" / "hooks" / "pre-commit"
     hook.write_text(
-        "#!/bin/sh\n"
-        f"exec '{PRE_COMMIT}' try-repo '{hook_repo}' hatch-stage-check --ref HEAD\n"
+        f"#!/bin/sh\nexec '{PRE_COMMIT}' try-repo '{hook_repo}' hatch-stage-check --ref HEAD\n"
     )
     hook.chmod(0o755)
     yield project
@@ -72,11 +73,18 @@ def commit(project: Path, pre_commit_home: Path, message: str) -> subprocess.Com
     env = {**os.environ, "PRE_COMMIT_HOME": str(pre_commit_home)}
     return subprocess.run(
         ["git", "-c", "user.name=test", "-c", "user.email=test@localhost", "commit", "-m", message],
-        cwd=project, capture_output=True, text=True, env=env, timeout=900, check=False,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+        check=False,
     )
 
 
-def test_clean_commit_passes_and_planted_token_is_refused(user_repo: Path, pre_commit_home: Path) -> None:
+def test_clean_commit_passes_and_planted_token_is_refused(
+    user_repo: Path, pre_commit_home: Path
+) -> None:
     clean = commit(user_repo, pre_commit_home, "clean")
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert "hatch-stage check" in clean.stdout and "Passed" in clean.stdout
@@ -89,4 +97,6 @@ def test_clean_commit_passes_and_planted_token_is_refused(user_repo: Path, pre_c
     assert refused.returncode != 0, output
     assert "Failed" in output and "AWS Access Key" in output and "cloud.py:1" in output
     assert key not in output
-    assert git("log", "--oneline", cwd=user_repo).stdout.count("\n") == 1, "the commit did not happen"
+    assert git("log", "--oneline", cwd=user_repo).stdout.count("\n") == 1, (
+        "the commit did not happen"
+    )

@@ -20,7 +20,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, run_cli
+from clitools import FIXTURES, run_cli
 
 from hatch_stage.config import Config, load, tomllib
 from hatch_stage.errors import ArchiveError, RewriteError

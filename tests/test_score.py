@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import PROJECTS
+from clitools import PROJECTS
 
 from hatch_stage.config import Config
 from hatch_stage.models import Artifact, Check, Project

@@ -87,7 +87,9 @@ def _zip_members(artifact: Artifact, limits: ScanLimits) -> Iterator[Member]:
                 continue
             mode = info.external_attr >> 16
             if stat.S_ISLNK(mode):
-                raise ArchiveError(f"{artifact.filename}: member {info.filename!r} is a symbolic link")
+                raise ArchiveError(
+                    f"{artifact.filename}: member {info.filename!r} is a symbolic link"
+                )
             budget.admit(info.filename, info.file_size)
             with archive.open(info) as stream:
                 data = _read_bounded(stream, info.filename, budget)
@@ -104,7 +106,9 @@ def _tar_members(artifact: Artifact, limits: ScanLimits) -> Iterator[Member]:
             if info.issym() or info.islnk():
                 raise ArchiveError(f"{artifact.filename}: member {info.name!r} is a link")
             if not info.isfile():
-                raise ArchiveError(f"{artifact.filename}: member {info.name!r} is not a regular file")
+                raise ArchiveError(
+                    f"{artifact.filename}: member {info.name!r} is not a regular file"
+                )
             budget.admit(info.name, info.size)
             stream = archive.extractfile(info)
             if stream is None:  # pragma: no cover - regular files always have a stream

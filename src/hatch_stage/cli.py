@@ -17,7 +17,7 @@ from .errors import HatchStageError
 from .output import report_error
 
 #: command modules, in the order ``--help`` lists them
-COMMANDS = ("publish", "check")
+COMMANDS = ("publish", "check", "review", "login", "serve", "admin")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,11 +35,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def json_flag(parser: argparse.ArgumentParser) -> None:
     """Add the ``--json`` flag every command takes."""
-    parser.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON document and nothing else"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "json", False):
+        from . import progress
+
+        progress.enabled = False  # stdout and stderr stay free of bars under --json
     try:
         status: int = args.func(args)
         return status

@@ -107,7 +107,16 @@ def _choice(choices: tuple[str, ...]) -> Callable[[str, Any], str]:
 def _bool(key: str, value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+    if isinstance(value, str) and value.lower() in (
+        "1",
+        "true",
+        "yes",
+        "on",
+        "0",
+        "false",
+        "no",
+        "off",
+    ):
         return value.lower() in ("1", "true", "yes", "on")
     raise ConfigError(f"{key} must be true or false, not {value!r}")
 
@@ -132,7 +141,7 @@ def _names(key: str, value: Any) -> tuple[str, ...]:
 
 def _specifiers(key: str, value: Any) -> dict[str, str]:
     if not isinstance(value, Mapping):
-        raise ConfigError(f"{key} must be a table of name = \"specifier\", not {value!r}")
+        raise ConfigError(f'{key} must be a table of name = "specifier", not {value!r}')
     result: dict[str, str] = {}
     for name, spec in value.items():
         if not isinstance(spec, str):
@@ -204,7 +213,7 @@ ENVIRONMENT = {
 
 
 def parse_table(table: Mapping[str, Any], origin: str) -> dict[str, Any]:
-    """Validate one source of settings; returns Config field values. ``origin`` names it in errors."""
+    """Validate one source of settings into Config field values; ``origin`` names it in errors."""
     values: dict[str, Any] = {}
     for key, value in table.items():
         if key not in _KEYS:

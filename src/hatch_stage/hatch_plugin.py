@@ -20,12 +20,20 @@ from hatchling.plugin import hookimpl
 
 #: publisher option -> hatch-stage publish flag; None marks a boolean switch
 VALUE_OPTIONS = {
-    "registry": "--registry", "tag": "--tag", "access": "--access", "min-score": "--min-score",
-    "provenance-file": "--provenance-file", "target": "--target", "out": "--out",
+    "registry": "--registry",
+    "tag": "--tag",
+    "access": "--access",
+    "min-score": "--min-score",
+    "provenance-file": "--provenance-file",
+    "target": "--target",
+    "out": "--out",
 }
 SWITCH_OPTIONS = {
-    "dry-run": "--dry-run", "allow-secrets": "--allow-secrets", "yes": "--yes",
-    "allow-lower": "--allow-lower", "json": "--json",
+    "dry-run": "--dry-run",
+    "allow-secrets": "--allow-secrets",
+    "yes": "--yes",
+    "allow-lower": "--allow-lower",
+    "json": "--json",
 }
 #: keys hatch itself reads from the same tables
 HATCH_KEYS = {"disable", "no_prompt", "initialize_auth"}
@@ -70,7 +78,9 @@ def publish_arguments(options: Mapping[str, Any], artifacts: list[str]) -> list[
                 argv.append(SWITCH_OPTIONS[key])
         else:
             known = ", ".join(sorted([*VALUE_OPTIONS, *SWITCH_OPTIONS, "provenance"]))
-            raise PublishOptionError(f"unknown option {key!r} for the stage publisher; known: {known}")
+            raise PublishOptionError(
+                f"unknown option {key!r} for the stage publisher; known: {known}"
+            )
     return argv + artifacts
 
 

@@ -49,9 +49,9 @@ impl = _impl_marker
 
 
 @_first
-def hatch_stage_pack(project: Project, config: Config, paths: Sequence[Path], workdir: Path) -> (
-    list[Artifact] | None
-):
+def hatch_stage_pack(
+    project: Project, config: Config, paths: Sequence[Path], workdir: Path
+) -> list[Artifact] | None:
     """Produce the artifacts to stage. Called first. First non-None result wins.
 
     :param project: the project being released
@@ -64,9 +64,9 @@ def hatch_stage_pack(project: Project, config: Config, paths: Sequence[Path], wo
 
 
 @_every
-def hatch_stage_rewrite(artifact: Artifact, project: Project, config: Config, workdir: Path) -> (
-    Artifact | None
-):
+def hatch_stage_rewrite(
+    artifact: Artifact, project: Project, config: Config, workdir: Path
+) -> Artifact | None:
     """Rewrite one packed artifact, e.g. pin workspace and catalog dependencies.
 
     Called once per artifact, after pack. Every plugin runs in turn and each sees the artifact
@@ -76,9 +76,9 @@ def hatch_stage_rewrite(artifact: Artifact, project: Project, config: Config, wo
 
 
 @_every
-def hatch_stage_scan(artifacts: Sequence[Artifact], project: Project, config: Config) -> (
-    list[Finding]
-):
+def hatch_stage_scan(
+    artifacts: Sequence[Artifact], project: Project, config: Config
+) -> list[Finding]:
     """Look for secrets and files that must never ship. Called after rewrite.
 
     All plugins run; their findings are merged. Any finding blocks the stage unless
@@ -88,9 +88,9 @@ def hatch_stage_scan(artifacts: Sequence[Artifact], project: Project, config: Co
 
 
 @_every
-def hatch_stage_score(artifacts: Sequence[Artifact], project: Project, config: Config) -> (
-    list[Check]
-):
+def hatch_stage_score(
+    artifacts: Sequence[Artifact], project: Project, config: Config
+) -> list[Check]:
     """Score the release's quality. Called after scan.
 
     All plugins run; their checks are merged into one 0-100 score (points earned over points
@@ -99,9 +99,9 @@ def hatch_stage_score(artifacts: Sequence[Artifact], project: Project, config: C
 
 
 @_first
-def hatch_stage_auth(project: Project, config: Config, registry: str, purpose: str) -> (
-    Credentials | None
-):
+def hatch_stage_auth(
+    project: Project, config: Config, registry: str, purpose: str
+) -> Credentials | None:
     """Find credentials for ``registry``. Called after score, never on a dry run.
 
     :param purpose: "publish" (trusted publishing allowed) or "manage" (list, view,
@@ -112,9 +112,9 @@ def hatch_stage_auth(project: Project, config: Config, registry: str, purpose: s
 
 
 @_first
-def hatch_stage_sign(artifacts: Sequence[Artifact], project: Project, config: Config) -> (
-    list[Attestation] | None
-):
+def hatch_stage_sign(
+    artifacts: Sequence[Artifact], project: Project, config: Config
+) -> list[Attestation] | None:
     """Produce provenance for the artifacts. Called after auth. First non-None result wins.
 
     Return ``None`` when provenance is off or this plugin cannot sign here.

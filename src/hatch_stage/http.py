@@ -54,6 +54,8 @@ def send(
     what: str,
     body: Callable[[], Any] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    stream: bool = False,
+    idempotent: bool = True,
     **kwargs: Any,
 ) -> httpx2.Response:
     """Send a request with bounded retries; returns the final response (any status).
@@ -61,15 +63,22 @@ def send(
     :param error: the error type raised when the registry cannot be reached at all
     :param what: what the request does, for the error message ("create the session")
     :param body: called before each attempt to produce ``content`` (e.g. reopen a file)
+    :param stream: leave the final body unread (``iter_bytes`` it, then ``close`` the response)
+    :param idempotent: False for requests that must not run twice (an approval carrying a
+        one-time password): they are retried only when nothing reached the registry
     """
     response: httpx2.Response | None = None
     for attempt in range(RETRIES + 1):
         if body is not None:
             kwargs["content"] = body()
         try:
-            response = http.request(method, url, **kwargs)
+            if stream:
+                response = http.send(http.build_request(method, url, **kwargs), stream=True)
+            else:
+                response = http.request(method, url, **kwargs)
         except (httpx2.TransportError, httpx2.TimeoutException) as failure:
-            if attempt == RETRIES:
+            unsent = isinstance(failure, (httpx2.ConnectError, httpx2.ConnectTimeout))
+            if attempt == RETRIES or not (idempotent or unsent):
                 raise error(
                     f"could not {what}: {type(failure).__name__} talking to {_origin(url, http)} "
                     f"after {RETRIES + 1} attempts; check the registry URL and your network"
@@ -80,8 +89,9 @@ def send(
             content = kwargs.get("content")
             if body is not None and content is not None and hasattr(content, "close"):
                 content.close()
-        if response.status_code not in RETRY_STATUSES or attempt == RETRIES:
+        if response.status_code not in RETRY_STATUSES or attempt == RETRIES or not idempotent:
             return response
+        response.close()
         sleep(_wait(response, attempt))
     assert response is not None  # the loop returns or raises before this
     return response

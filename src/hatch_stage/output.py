@@ -15,10 +15,18 @@ from rich.console import Console
 
 from .errors import HatchStageError
 
+
+def _width(stream: object) -> int | None:
+    # logs and hooks (pre-commit, CI) are not terminals: rich would squeeze tables into 80
+    # columns and cut off member paths; there, lines may be as long as they need
+    isatty = getattr(stream, "isatty", None)
+    return None if isatty is not None and isatty() else 200
+
+
 #: human output
-console = Console(highlight=False, soft_wrap=True)
+console = Console(highlight=False, soft_wrap=True, width=_width(sys.stdout))
 #: progress and diagnostics; never stdout, so --json stays parseable
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True, width=_width(sys.stderr))
 
 
 #: every token this process has handled; masked wherever text leaves the process
@@ -44,8 +52,15 @@ def emit_json(document: Mapping[str, Any]) -> None:
     sys.stdout.flush()
 
 
-def envelope(success: bool, target: str | None, registry: str | None, data: Any = None, *,
-             stage_id: str | None = None, **extra: Any) -> dict[str, Any]:
+def envelope(
+    success: bool,
+    target: str | None,
+    registry: str | None,
+    data: Any = None,
+    *,
+    stage_id: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     """The shared ``--json`` envelope of every command."""
     document: dict[str, Any] = {"success": success, "target": target, "registry": registry}
     if stage_id is not None:
@@ -56,17 +71,20 @@ def envelope(success: bool, target: str | None, registry: str | None, data: Any 
     return document
 
 
-def report_error(error: HatchStageError, *, as_json: bool, target: str | None = None,
-                 registry: str | None = None) -> int:
+def report_error(
+    error: HatchStageError, *, as_json: bool, target: str | None = None, registry: str | None = None
+) -> int:
     """Print ``error`` for the user (JSON envelope or a red line) and return the exit status."""
     if as_json:
-        emit_json({
-            "success": False,
-            "target": target,
-            "registry": registry,
-            "error": redact(str(error)),
-            "error_code": error.code,
-        })
+        emit_json(
+            {
+                "success": False,
+                "target": target,
+                "registry": registry,
+                "error": redact(str(error)),
+                "error_code": error.code,
+            }
+        )
     else:
         stderr.print("[bold red]error:[/] ", end="")
         stderr.print(redact(str(error)), markup=False, highlight=False)

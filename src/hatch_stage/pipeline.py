@@ -18,7 +18,16 @@ import pluggy
 from . import baseline
 from .config import Config
 from .errors import AuthError, HatchStageError, PackError, UploadError
-from .models import Artifact, Attestation, Check, Finding, Project, StagedRelease, quality_score
+from .models import (
+    Artifact,
+    Attestation,
+    Check,
+    Credentials,
+    Finding,
+    Project,
+    StagedRelease,
+    quality_score,
+)
 from .plugins import plugin_manager
 
 
@@ -111,7 +120,9 @@ def _each_impl(hook: Any, **kwargs: Any) -> Iterator[tuple[str, Any]]:
 class Pipeline:
     """The stages of one release, bound to one project, its settings and its plugins."""
 
-    def __init__(self, project: Project, config: Config, manager: pluggy.PluginManager | None = None):
+    def __init__(
+        self, project: Project, config: Config, manager: pluggy.PluginManager | None = None
+    ):
         self.project = project
         self.config = config
         self.manager = manager or plugin_manager(disable=config.disable)
@@ -145,17 +156,27 @@ class Pipeline:
         """Every plugin's findings, minus those the project's baseline already accepts."""
         findings: list[Finding] = []
         for plugin, result in _each_impl(
-            self.hook.hatch_stage_scan, artifacts=artifacts, project=self.project, config=self.config
+            self.hook.hatch_stage_scan,
+            artifacts=artifacts,
+            project=self.project,
+            config=self.config,
         ):
-            findings.extend(f if f.plugin else dataclasses.replace(f, plugin=plugin) for f in result or ())
+            findings.extend(
+                f if f.plugin else dataclasses.replace(f, plugin=plugin) for f in result or ()
+            )
         return baseline.without_accepted(findings, self.config.baseline)
 
     def score(self, artifacts: Sequence[Artifact]) -> list[Check]:
         checks: list[Check] = []
         for plugin, result in _each_impl(
-            self.hook.hatch_stage_score, artifacts=artifacts, project=self.project, config=self.config
+            self.hook.hatch_stage_score,
+            artifacts=artifacts,
+            project=self.project,
+            config=self.config,
         ):
-            checks.extend(c if c.plugin else dataclasses.replace(c, plugin=plugin) for c in result or ())
+            checks.extend(
+                c if c.plugin else dataclasses.replace(c, plugin=plugin) for c in result or ()
+            )
         return checks
 
     def prepare(self, paths: Sequence[Path], workdir: Path, *, dry_run: bool = True) -> StageReport:
@@ -173,11 +194,20 @@ class Pipeline:
             baselined=accepted,
         )
 
-    def stage(self, report: StageReport, registry: str) -> StageReport:
-        """auth, sign, upload a prepared release that has no blockers."""
+    def stage(
+        self,
+        report: StageReport,
+        registry: str,
+        credentials: Credentials | None = None,
+        label: str | None = None,
+    ) -> StageReport:
+        """auth, sign, upload a prepared release that has no blockers.
+
+        ``credentials`` that come with the registry (the embedded one) skip the auth stage.
+        """
         if report.blockers:
             raise HatchStageError("; ".join(report.blockers))
-        credentials = self.hook.hatch_stage_auth(
+        credentials = credentials or self.hook.hatch_stage_auth(
             project=self.project, config=self.config, registry=registry, purpose="publish"
         )
         if credentials is None:
@@ -185,9 +215,12 @@ class Pipeline:
                 f"no credentials for {registry}: set HATCH_STAGE_TOKEN, run `hatch-stage login`, "
                 "or use trusted publishing from CI"
             )
-        attestations = self.hook.hatch_stage_sign(
-            artifacts=report.artifacts, project=self.project, config=self.config
-        ) or []
+        attestations = (
+            self.hook.hatch_stage_sign(
+                artifacts=report.artifacts, project=self.project, config=self.config
+            )
+            or []
+        )
         staged = self.hook.hatch_stage_upload(
             artifacts=report.artifacts,
             attestations=attestations,
@@ -201,7 +234,7 @@ class Pipeline:
         return dataclasses.replace(
             report,
             dry_run=False,
-            registry=registry,
+            registry=label or registry,
             auth_source=credentials.source,
             staged=staged,
             attestations=tuple(attestations),

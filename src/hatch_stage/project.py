@@ -14,7 +14,6 @@ from packaging.utils import (
     parse_sdist_filename,
     parse_wheel_filename,
 )
-
 from packaging.version import Version
 
 from .config import Config, tomllib
@@ -23,7 +22,7 @@ from .models import Project
 
 
 def detect_target(root: Path, config: Config) -> str:
-    """"python" or "npm": the configured target, else what the directory holds."""
+    """ "python" or "npm": the configured target, else what the directory holds."""
     if config.target:
         return config.target
     has_python = (root / "pyproject.toml").is_file()
@@ -65,7 +64,7 @@ def _npm_project(root: Path) -> Project:
         raise ConfigError(f"{path} is not valid JSON: {error}") from None
     name, version = manifest.get("name"), manifest.get("version")
     if not isinstance(name, str) or not isinstance(version, str):
-        raise ConfigError(f"{path} must have a string \"name\" and \"version\"")
+        raise ConfigError(f'{path} must have a string "name" and "version"')
     return Project(root=root, target="npm", name=name, version=version, manifest=manifest)
 
 
@@ -89,7 +88,7 @@ def _prebuilt_project(root: Path, paths: Sequence[Path]) -> Project:
             f"the named artifacts must be one release of one project (found: {listed}); "
             "name the files of a single version"
         )
-    (name, version), = releases
+    ((name, version),) = releases
     return Project(root=root, target="python", name=name, version=version)
 
 

@@ -16,7 +16,8 @@ from .common import add_prepare_arguments, keep_artifacts, load_pipeline, render
 
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "check", help="pack, scan and score without staging (for pre-commit and CI)",
+        "check",
+        help="pack, scan and score without staging (for pre-commit and CI)",
         description=__doc__,
     )
     add_prepare_arguments(parser)

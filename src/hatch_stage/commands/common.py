@@ -23,19 +23,40 @@ from ..project import load_project
 def add_prepare_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of the local half of the pipeline (pack, rewrite, scan, score)."""
     parser.add_argument(
-        "artifacts", nargs="*", type=Path, metavar="ARTIFACT",
+        "artifacts",
+        nargs="*",
+        type=Path,
+        metavar="ARTIFACT",
         help="prebuilt wheels/sdists to stage (default: build the project with hatchling)",
     )
-    parser.add_argument("--project", type=Path, default=Path("."), metavar="DIR",
-                        help="the project directory (default: the current directory)")
-    parser.add_argument("--target", choices=config_module.TARGETS,
-                        help="python or npm (default: what the project directory holds)")
-    parser.add_argument("--min-score", metavar="N", help="fail when the quality score is below N (0-100)")
-    parser.add_argument("--allow-secrets", action="store_true", default=None,
-                        help="do not block on secret findings (they are still reported)")
+    parser.add_argument(
+        "--project",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="the project directory (default: the current directory)",
+    )
+    parser.add_argument(
+        "--target",
+        choices=config_module.TARGETS,
+        help="python or npm (default: what the project directory holds)",
+    )
+    parser.add_argument(
+        "--min-score", metavar="N", help="fail when the quality score is below N (0-100)"
+    )
+    parser.add_argument(
+        "--allow-secrets",
+        action="store_true",
+        default=None,
+        help="do not block on secret findings (they are still reported)",
+    )
     parser.add_argument("--tag", help="release tag / npm dist-tag (pre-releases need one)")
-    parser.add_argument("--out", type=Path, metavar="DIR",
-                        help="keep the exact artifacts that would be staged (after rewrite) in DIR")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="keep the exact artifacts that would be staged (after rewrite) in DIR",
+    )
 
 
 def flags_of(args: argparse.Namespace, *names: str) -> dict[str, Any]:
@@ -84,30 +105,50 @@ def _size(size: int) -> str:
 def render_report(report: StageReport) -> None:
     """The human summary of a prepared (or staged) release."""
     project = report.project
-    console.print(f"[bold]{escape(project.name)} {escape(project.version)}[/] ({project.target}, tag {escape(report.tag)})")
+    title = f"{escape(project.name)} {escape(project.version)}"
+    console.print(f"[bold]{title}[/] ({project.target}, tag {escape(report.tag)})")
     files = Table("file", "size", "sha256", box=None, pad_edge=False)
     for artifact in report.artifacts:
         files.add_row(escape(artifact.filename), _size(artifact.size), artifact.sha256[:16] + "…")
     console.print(files)
     if report.findings:
-        findings = Table("artifact", "member:line", "type", "secret", box=None, pad_edge=False,
-                         title="[red]secret findings[/]", title_justify="left")
+        findings = Table(
+            "artifact",
+            "member:line",
+            "type",
+            "secret",
+            box=None,
+            pad_edge=False,
+            title="[red]secret findings[/]",
+            title_justify="left",
+        )
         for finding in report.findings:
             where = finding.member + (f":{finding.line}" if finding.line else "")
-            findings.add_row(*(escape(text) for text in (finding.artifact, where, finding.type, finding.masked)))
+            findings.add_row(
+                *(escape(text) for text in (finding.artifact, where, finding.type, finding.masked))
+            )
         console.print(findings)
     else:
-        console.print("[green]no secrets found[/]" + (
-            f" ({report.baselined} accepted by the baseline)" if report.baselined else ""))
+        console.print(
+            "[green]no secrets found[/]"
+            + (f" ({report.baselined} accepted by the baseline)" if report.baselined else "")
+        )
     checks = Table("", "check", "points", "why", box=None, pad_edge=False)
     for check in report.checks:
         mark = "[green]✓[/]" if check.passed else "[yellow]✗[/]"
-        checks.add_row(mark, escape(check.name), f"{check.points}/{check.max_points}", escape(check.reason))
+        checks.add_row(
+            mark, escape(check.name), f"{check.points}/{check.max_points}", escape(check.reason)
+        )
     console.print(checks)
     minimum = report.config.min_score
-    console.print(f"quality score [bold]{report.score}[/]/100" + (f" (minimum {minimum})" if minimum is not None else ""))
+    console.print(
+        f"quality score [bold]{report.score}[/]/100"
+        + (f" (minimum {minimum})" if minimum is not None else "")
+    )
     if report.blockers:
         for reason in report.blockers:
             console.print(f"[bold red]blocked:[/] {escape(reason)}")
     elif report.dry_run:
-        console.print(f"[green]would stage[/] {project.name} {project.version} (dry run: nothing was sent)")
+        console.print(
+            f"[green]would stage[/] {project.name} {project.version} (dry run: nothing was sent)"
+        )

@@ -8,34 +8,53 @@ output gives the stage id, the preview URL and the command that approves it.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from typing import Any
 
 from ..cli import json_flag
 from ..errors import HatchStageError
 from ..output import console, emit_json
-from ..pipeline import StageReport
+from ..pipeline import Pipeline, StageReport
+from ..registry_choice import ChosenRegistry, public_preview, resolve_registry
 from .common import add_prepare_arguments, keep_artifacts, load_pipeline, render_report, workspace
 
 
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "publish", help="pack, scan, score and stage a release for approval", description=__doc__,
+        "publish",
+        help="pack, scan, score and stage a release for approval",
+        description=__doc__,
     )
     add_prepare_arguments(parser)
     parser.add_argument("--dry-run", action="store_true", help="stop before auth: nothing is sent")
     parser.add_argument("--access", choices=("public", "restricted"), help="npm package access")
     provenance = parser.add_mutually_exclusive_group()
-    provenance.add_argument("--provenance", action="store_const", const=True, default=None,
-                            help="sign and require provenance (PEP 740 / npm sigstore bundle)")
-    provenance.add_argument("--no-provenance", dest="provenance", action="store_const", const=False,
-                            help="do not attach provenance even where it is configured")
+    provenance.add_argument(
+        "--provenance",
+        action="store_const",
+        const=True,
+        default=None,
+        help="sign and require provenance (PEP 740 / npm sigstore bundle)",
+    )
+    provenance.add_argument(
+        "--no-provenance",
+        dest="provenance",
+        action="store_const",
+        const=False,
+        help="do not attach provenance even where it is configured",
+    )
     parser.add_argument("--provenance-file", metavar="PATH", help="attach this pre-made provenance")
     parser.add_argument("--registry", metavar="URL", help="the staging registry (default: local)")
-    parser.add_argument("--allow-lower", action="store_true", default=None,
-                        help="acknowledge staging a version below the highest published one")
-    parser.add_argument("-y", "--yes", action="store_true", default=None,
-                        help="do not ask for confirmation")
+    parser.add_argument(
+        "--allow-lower",
+        action="store_true",
+        default=None,
+        help="acknowledge staging a version below the highest published one",
+    )
+    parser.add_argument(
+        "-y", "--yes", action="store_true", default=None, help="do not ask for confirmation"
+    )
     json_flag(parser)
     parser.set_defaults(func=run)
 
@@ -49,7 +68,13 @@ def _confirmed(args: argparse.Namespace, name: str, version: str, registry: str)
 
 def run(args: argparse.Namespace) -> int:
     pipeline = load_pipeline(
-        args, "access", "provenance", "provenance-file", "registry", "allow-lower", "yes",
+        args,
+        "access",
+        "provenance",
+        "provenance-file",
+        "registry",
+        "allow-lower",
+        "yes",
     )
     with workspace() as workdir:
         report = pipeline.prepare(args.artifacts, workdir, dry_run=args.dry_run)
@@ -61,28 +86,51 @@ def run(args: argparse.Namespace) -> int:
             else:
                 render_report(report)
             return 1 if report.blockers else 0
-        from ..registry_choice import resolve_registry
-
-        registry = resolve_registry(pipeline.config, pipeline.project)
-        args.error_registry = registry
+        registry = stage_registry(pipeline)
+        args.error_registry = registry.label
         if not args.json:
             render_report(report)
-        if not _confirmed(args, pipeline.project.name, pipeline.project.version, registry):
-            raise HatchStageError("not staged: cancelled at the confirmation prompt", code="cancelled")
-        staged = pipeline.stage(report, registry)
+        if not _confirmed(args, pipeline.project.name, pipeline.project.version, registry.label):
+            raise HatchStageError(
+                "not staged: cancelled at the confirmation prompt", code="cancelled"
+            )
+        staged = pipeline.stage(report, registry.url, registry.credentials, registry.label)
+        assert staged.staged is not None
+        preview = public_preview(registry, staged.staged.preview_url)
+        staged = dataclasses.replace(
+            staged, staged=dataclasses.replace(staged.staged, preview_url=preview)
+        )
         if args.json:
             emit_json(staged.as_json())
         else:
-            _print_staged(staged)
+            _print_staged(staged, registry)
     return 0
 
 
-def _print_staged(report: StageReport) -> None:
+def stage_registry(pipeline: Pipeline) -> ChosenRegistry:
+    """Where this release goes: npm targets resolve their own registry in their plugins."""
+    if pipeline.project.target == "npm":
+        from ..npm.npmrc import configured_registry
+
+        project = pipeline.project
+        url = configured_registry(pipeline.config.registry, project.root, project.name)
+        return ChosenRegistry(url, None, url)
+    return resolve_registry(pipeline.config)
+
+
+def _print_staged(report: StageReport, registry: ChosenRegistry) -> None:
     assert report.staged is not None
     project = report.project
-    console.print(f"[green]staged[/] {project.name} {project.version} to {report.registry}: "
-                  f"stage id [bold]{report.staged.stage_id}[/]")
+    console.print(
+        f"[green]staged[/] {project.name} {project.version} to {report.registry}: "
+        f"stage id [bold]{report.staged.stage_id}[/]"
+    )
     if report.staged.preview_url:
-        console.print(f"try it: pip install --index-url {report.staged.preview_url} "
-                      f"{project.name}=={project.version}")
-    console.print(f"review, then approve: hatch-stage approve {report.staged.stage_id}")
+        serve = " (after `hatch-stage serve`)" if registry.embedded else ""
+        console.print(
+            f"try it{serve}: pip install --index-url {report.staged.preview_url} "
+            f"{project.name}=={project.version}"
+        )
+    console.print(
+        f"nothing is live yet. review, then: hatch-stage approve {report.staged.stage_id}"
+    )

@@ -28,6 +28,12 @@ BUILTIN: dict[str, str] = {
     "detect-secrets": "hatch_stage.plugins.detect_secrets_scan",
     "python-score": "hatch_stage.plugins.python_score",
     "python-auth": "hatch_stage.plugins.python_auth",
+    "pep694-upload": "hatch_stage.plugins.python_upload",
+    "npm-pack": "hatch_stage.plugins.npm_pack",
+    "npm-rewrite": "hatch_stage.plugins.npm_rewrite",
+    "npm-score": "hatch_stage.plugins.npm_score",
+    "npm-auth": "hatch_stage.plugins.npm_auth",
+    "npm-upload": "hatch_stage.plugins.npm_upload",
 }
 
 ONLY_VARIABLE = "HATCH_STAGE_LOAD_PLUGINS"
@@ -41,7 +47,9 @@ def _register(manager: pluggy.PluginManager, name: str, load: Any) -> None:
     try:
         plugin: ModuleType | object = load()
     except Exception as error:  # an outside plugin may fail in any way while importing
-        raise PluginError(f"plugin {name!r} failed to load: {type(error).__name__}: {error}") from None
+        raise PluginError(
+            f"plugin {name!r} failed to load: {type(error).__name__}: {error}"
+        ) from None
     manager.register(plugin, name=name)
 
 
@@ -50,7 +58,9 @@ def outside_plugin_names() -> list[str]:
     return sorted({point.name for point in entry_points(group=hookspecs.NAME)})
 
 
-def plugin_manager(disable: Iterable[str] = (), only: Iterable[str] | None = None) -> pluggy.PluginManager:
+def plugin_manager(
+    disable: Iterable[str] = (), only: Iterable[str] | None = None
+) -> pluggy.PluginManager:
     """A manager with every built-in and installed plugin, minus the disabled ones.
 
     A disabled name that matches no plugin is an error, since it is almost always a typo that
@@ -62,7 +72,9 @@ def plugin_manager(disable: Iterable[str] = (), only: Iterable[str] | None = Non
     unknown = sorted(set(disable) - set(BUILTIN) - set(installed))
     if unknown:
         known = ", ".join(sorted(set(BUILTIN) | set(installed)))
-        raise PluginError(f"disable names unknown plugin(s) {', '.join(unknown)}; known plugins: {known}")
+        raise PluginError(
+            f"disable names unknown plugin(s) {', '.join(unknown)}; known plugins: {known}"
+        )
     for name in disable:
         manager.set_blocked(name)
     if only is None and os.environ.get(ONLY_VARIABLE):

@@ -36,31 +36,53 @@ def trusted_publishing(registry: str) -> Credentials | None:
 
     base = registry.rstrip("/")
     with http.client() as session:
-        answer = http.send(session, "GET", f"{base}/_/oidc/audience", error=AuthError,
-                           what="ask the registry for its trusted-publishing audience")
+        answer = http.send(
+            session,
+            "GET",
+            f"{base}/_/oidc/audience",
+            error=AuthError,
+            what="ask the registry for its trusted-publishing audience",
+        )
         if answer.status_code == 404:
             return None  # the registry does not offer trusted publishing
         if answer.status_code != 200:
-            raise AuthError(f"trusted publishing: the registry answered {answer.status_code} "
-                            f"for its audience: {http.problem_detail(answer)}")
+            raise AuthError(
+                f"trusted publishing: the registry answered {answer.status_code} "
+                f"for its audience: {http.problem_detail(answer)}"
+            )
         audience = str(answer.json().get("audience", ""))
         try:
             identity = ambient.detect_credential(audience)
         except ambient.IdentityError as error:
-            raise AuthError(f"trusted publishing: this CI job has no usable OIDC identity: {error}") from None
+            raise AuthError(
+                f"trusted publishing: this CI job has no usable OIDC identity: {error}"
+            ) from None
         if identity is None:
             return None
         register_secret(identity)
-        minted = http.send(session, "POST", f"{base}/_/oidc/mint-token", json={"token": identity},
-                           error=AuthError, what="exchange the CI identity for an upload token")
-    document = minted.json() if minted.headers.get("content-type", "").startswith("application/json") else {}
+        minted = http.send(
+            session,
+            "POST",
+            f"{base}/_/oidc/mint-token",
+            json={"token": identity},
+            error=AuthError,
+            what="exchange the CI identity for an upload token",
+        )
+    document = (
+        minted.json()
+        if minted.headers.get("content-type", "").startswith("application/json")
+        else {}
+    )
     if minted.status_code != 200 or not document.get("success"):
         reasons = "; ".join(
-            str(item.get("description", item)) for item in document.get("errors", []) if isinstance(item, dict)
+            str(item.get("description", item))
+            for item in document.get("errors", [])
+            if isinstance(item, dict)
         ) or http.problem_detail(minted)
         raise AuthError(
             f"trusted publishing was refused by {registry} ({minted.status_code}): {reasons}. "
-            "Check the trusted publisher configured for this project (repository, workflow, environment)."
+            "Check the trusted publisher configured for this project "
+            "(repository, workflow, environment)."
         )
     token = str(document["token"])
     register_secret(token)
@@ -82,7 +104,9 @@ def pypirc_token(registry: str) -> Credentials | None:
         password = parser.get(section, "password", fallback="")
         if repository and password and same_registry(repository, registry):
             register_secret(password)
-            return Credentials(password, "pypirc", parser.get(section, "username", fallback="__token__"))
+            return Credentials(
+                password, "pypirc", parser.get(section, "username", fallback="__token__")
+            )
     return None
 
 
@@ -103,7 +127,9 @@ def resolve(registry: str, purpose: str) -> Credentials | None:
 
 
 @impl
-def hatch_stage_auth(project: Project, config: Config, registry: str, purpose: str) -> Credentials | None:
+def hatch_stage_auth(
+    project: Project, config: Config, registry: str, purpose: str
+) -> Credentials | None:
     if project.target != "python":
         return None
     return resolve(registry, purpose)

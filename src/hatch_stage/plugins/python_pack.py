@@ -53,14 +53,16 @@ def build(root: Path, directory: Path) -> list[Artifact]:
                 for built in builder.build(directory=str(directory), versions=["standard"]):
                     artifacts.append(Artifact(Path(built), kind))  # type: ignore[arg-type]
             except Exception as error:  # hatchling and build hooks raise anything
-                raise PackError(f"hatchling could not build the {kind} of {root}: {error}") from None
+                raise PackError(
+                    f"hatchling could not build the {kind} of {root}: {error}"
+                ) from None
     return artifacts
 
 
 @impl
-def hatch_stage_pack(project: Project, config: Config, paths: Sequence[Path], workdir: Path) -> (
-    list[Artifact] | None
-):
+def hatch_stage_pack(
+    project: Project, config: Config, paths: Sequence[Path], workdir: Path
+) -> list[Artifact] | None:
     if project.target != "python":
         return None
     if paths:

@@ -43,6 +43,13 @@ class StageClient(ABC):
     #: the registry's base URL, as shown to the user
     registry: str
 
+    def check_id(self, stage_id: str) -> str:
+        """``stage_id`` if it has the form this registry issues, else a RegistryError.
+
+        Checked before any request, so a typo never reaches the registry.
+        """
+        return stage_id
+
     @abstractmethod
     def list(self, package: str | None = None) -> list[StagedItem]:
         """Every staged release the user can see, optionally of one package, all pages."""

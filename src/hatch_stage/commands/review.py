@@ -1,0 +1,196 @@
+"""``hatch-stage list|view|download|approve|reject``: review and decide on staged releases.
+
+Each command is a thin function over a :class:`~hatch_stage.targets.interface.StageClient`, so
+the same code serves Python indexes and npm registries. Approve and reject need a one-time
+password where the registry demands one: ``--otp``, else a prompt on a terminal, else (under
+``--json``, ``-y`` or without a terminal) a clear error instead of a hang.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+from rich.table import Table
+
+from ..cli import json_flag
+from ..errors import OtpRequired
+from ..output import console, emit_json, envelope
+from ..targets.decisions import decide_many
+from ..targets.interface import StageClient, StagedItem
+from .clients import add_client_arguments, stage_client
+
+
+def register(subparsers: Any) -> None:
+    commands: list[tuple[str, str, Callable[[argparse.Namespace], int]]] = [
+        ("list", "list staged releases, optionally of one package", run_list),
+        ("view", "show one staged release", run_view),
+        ("download", "download every file of a staged release, hashes verified", run_download),
+        ("approve", "make staged releases live (needs a one-time password)", run_approve),
+        ("reject", "discard staged releases (needs a one-time password)", run_reject),
+    ]
+    for name, summary, function in commands:
+        parser: argparse.ArgumentParser = subparsers.add_parser(
+            name, help=summary, description=summary
+        )
+        if name == "list":
+            parser.add_argument("package", nargs="?", help="only this package")
+        elif name in ("view", "download"):
+            parser.add_argument("stage_id", metavar="STAGE_ID")
+        else:
+            parser.add_argument(
+                "stage_ids",
+                nargs="+",
+                metavar="STAGE_ID",
+                help="one or more stage ids (one prompt for all)",
+            )
+            parser.add_argument("--otp", metavar="CODE", help="the one-time password")
+            parser.add_argument("-y", "--yes", action="store_true", help="never prompt")
+        if name == "download":
+            parser.add_argument(
+                "-d",
+                "--dest",
+                type=Path,
+                default=Path("."),
+                metavar="DIR",
+                help="where to write the files (default: current directory)",
+            )
+        add_client_arguments(parser)
+        json_flag(parser)
+        parser.set_defaults(func=function)
+
+
+def item_json(item: StagedItem) -> dict[str, Any]:
+    return {
+        "stageId": item.stage_id,
+        "name": item.name,
+        "version": item.version,
+        "tag": item.tag,
+        "status": item.status,
+        "createdAt": item.created_at,
+        "registry": dict(item.raw),
+    }
+
+
+def _done(
+    args: argparse.Namespace, client: StageClient, data: Any, stage_id: str | None = None
+) -> int:
+    emit_json(envelope(True, client.target, client.registry, data, stage_id=stage_id))
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    client = stage_client(args)
+    items = client.list(args.package)
+    if args.json:
+        return _done(args, client, [item_json(item) for item in items])
+    if not items:
+        console.print("nothing is staged" + (f" for {args.package}" if args.package else ""))
+        return 0
+    table = Table(box=None, pad_edge=False)
+    table.add_column("stage id", no_wrap=True, min_width=36)
+    for heading in ("package", "version", "tag", "status", "staged at"):
+        table.add_column(heading)
+    for item in items:
+        table.add_row(
+            item.stage_id,
+            item.name,
+            item.version,
+            item.tag or "",
+            item.status or "",
+            item.created_at or "",
+        )
+    console.print(table)
+    return 0
+
+
+def run_view(args: argparse.Namespace) -> int:
+    client = stage_client(args)
+    item = client.view(args.stage_id)
+    if args.json:
+        return _done(args, client, item_json(item), item.stage_id)
+    console.print(f"[bold]{escape(item.name)} {escape(item.version)}[/] staged as {item.stage_id}")
+    details = Table(box=None, pad_edge=False, show_header=False)
+    for key, value in item.raw.items():
+        if not isinstance(value, (Mapping, list)) and key != "session-token":
+            details.add_row(f"  {key}", escape(str(value)))
+    links = item.raw.get("links")
+    if isinstance(links, Mapping) and links.get("stage"):
+        details.add_row("  preview", escape(str(links["stage"])))
+    console.print(details)
+    files = _files(item)
+    if files:
+        table = Table("  file", "size", "sha256", "status", box=None, pad_edge=False)
+        for name, entry in sorted(files.items()):
+            hashes = entry.get("hashes", {}) if isinstance(entry, Mapping) else {}
+            table.add_row(
+                f"  {escape(name)}",
+                str(entry.get("size", "")),
+                str(hashes.get("sha256", "")),
+                str(entry.get("status", "")),
+            )
+        console.print(table)
+    return 0
+
+
+def _files(item: StagedItem) -> Mapping[str, Any]:
+    files = item.raw.get("files")
+    return files if isinstance(files, Mapping) else {}
+
+
+def run_download(args: argparse.Namespace) -> int:
+    client = stage_client(args)
+    paths = client.download(args.stage_id, args.dest)
+    if args.json:
+        return _done(args, client, {"files": [str(path) for path in paths]}, args.stage_id)
+    for path in paths:
+        console.print(f"downloaded {path}")
+    return 0
+
+
+def _can_prompt(args: argparse.Namespace) -> bool:
+    return not (args.json or args.yes) and sys.stdin.isatty()
+
+
+def _decide(args: argparse.Namespace, action: str) -> int:
+    """Approve or reject every named id; one code serves the batch while the registry accepts it."""
+    client = stage_client(args)
+    tried = [args.otp] if args.otp else []
+
+    def ask() -> str:
+        if not _can_prompt(args):
+            problem = (
+                "the registry refused the one-time password (wrong, expired or already used)"
+                if tried
+                else f"{action} needs a one-time password"
+            )
+            raise OtpRequired(
+                f"{problem}: pass --otp CODE (there is no prompt under --json, -y or without "
+                "a terminal)"
+            )
+        note = "a fresh " if tried else ""
+        code = console.input(f"{note}one-time password to {action}: ", password=True).strip()
+        tried.append(code)
+        return code
+
+    results = decide_many(client, action, args.stage_ids, ask, code=args.otp)
+    if args.json:
+        single = args.stage_ids[0] if len(args.stage_ids) == 1 else None
+        data = results[0]["result"] if single else results
+        return _done(args, client, data, single)
+    done = "approved: now live" if action == "approve" else "rejected: discarded"
+    for result in results:
+        console.print(f"[green]{done}[/] {result['stageId']}")
+    return 0
+
+
+def run_approve(args: argparse.Namespace) -> int:
+    return _decide(args, "approve")
+
+
+def run_reject(args: argparse.Namespace) -> int:
+    return _decide(args, "reject")

@@ -1,0 +1,95 @@
+"""``hatch-stage serve``: run the stage registry (PEP 694 sessions, stage previews, the live
+simple index, legacy uploads, OTP-gated approval, trusted publishing).
+
+With no options it keeps everything in the default data directory (SQLite and blobs) and
+needs no set-up; ``--database postgresql://...`` shares the tables between instances.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from ..cli import json_flag
+from ..errors import ConfigError
+from ..output import console, emit_json, envelope
+
+#: the port ``serve`` listens on by default (694, as in the PEP, plus 8000)
+DEFAULT_PORT = 8694
+#: environment variable read when --database is not given (keeps passwords out of ps)
+DATABASE_VARIABLE = "HATCH_STAGE_DATABASE_URL"
+
+
+def add_storage_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--data`` and ``--database``, shared by ``serve`` and ``admin``."""
+    parser.add_argument("--data", metavar="DIR",
+                        help="data directory: SQLite database and blobs (default: "
+                             "$HATCH_STAGE_HOME or ~/.local/share/hatch-stage)")
+    parser.add_argument("--database", metavar="URL",
+                        help="postgresql://user@host:port/name to share the tables between "
+                             f"instances (default: ${DATABASE_VARIABLE}, else SQLite in --data)")
+
+
+def open_registry(args: argparse.Namespace, **settings: Any) -> Any:
+    """The registry the storage arguments name, schema created or migrated."""
+    from ..registry import Registry, RegistrySettings
+
+    database = args.database or os.environ.get(DATABASE_VARIABLE) or None
+    return Registry.open(args.data, database, RegistrySettings(**settings))
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "serve", help="run the stage registry", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: "
+                                                            "127.0.0.1)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+                        help=f"port to listen on, 0 for any free one (default: {DEFAULT_PORT})")
+    add_storage_arguments(parser)
+    parser.add_argument("--base-url", metavar="URL",
+                        help="public URL of the registry for links, when behind a proxy")
+    parser.add_argument("--oidc-audience", default="hatch-stage", metavar="NAME",
+                        help="audience trusted-publishing tokens must carry "
+                             "(default: hatch-stage)")
+    parser.add_argument("--session-lifetime", type=int, default=7 * 24 * 3600, metavar="SECONDS",
+                        help="how long a new session lives (default: one week)")
+    parser.add_argument("--max-file-size", type=int, default=10 * 1024**3, metavar="BYTES",
+                        help="largest file accepted (default: 10 GiB)")
+    parser.add_argument("--log-level", default="info",
+                        choices=("critical", "error", "warning", "info", "debug"))
+    json_flag(parser)
+    parser.set_defaults(func=run, error_target="python")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..registry.server import bind, serve
+
+    registry = open_registry(args, audience=args.oidc_audience,
+                             session_lifetime=args.session_lifetime,
+                             max_file_size=args.max_file_size)
+    try:
+        try:
+            sock = bind(args.host, args.port)
+        except OSError as error:
+            raise ConfigError(f"cannot listen on {args.host}:{args.port}: {error.strerror}; "
+                              "pick another --port") from None
+        host, port = sock.getsockname()[:2]
+        shown = f"[{host}]" if ":" in host else host
+        url = args.base_url or f"http://{shown}:{port}"
+        args.error_registry = url
+
+        def announce() -> None:
+            if args.json:
+                emit_json(envelope(True, "python", url, {
+                    "url": url, "pid": os.getpid(), "data": registry.location,
+                    "upload": f"{url}/upload/2.0/", "simple": f"{url}/simple/",
+                    "legacy": f"{url}/legacy/"}))
+            else:
+                console.print(f"hatch-stage registry on {url}/ (data: {registry.location})")
+
+        serve(registry, sock, base_url=args.base_url, log_level=args.log_level,
+              on_ready=announce)
+    finally:
+        registry.close()
+    return 0

@@ -1,0 +1,64 @@
+"""Built-in plugin ``npm-upload``: stage the tarball through the registry's ``/-/stage`` API.
+
+Before anything is sent, the version and tag rules of :mod:`hatch_stage.npm.versions` are
+checked against what the registry has published and staged. The publish document is written
+to a temporary file and streamed (see :mod:`hatch_stage.npm.publish`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..config import Config
+from ..errors import UploadError
+from ..hookspecs import impl
+from ..models import Artifact, Attestation, Credentials, Project, StagedRelease
+from ..npm.npmrc import configured_registry
+from ..npm.publish import write_document
+from ..npm.tarball import read_packed
+from ..npm.versions import check_release
+from ..targets.npm import NpmStageClient
+
+
+def _tarball(artifacts: Sequence[Artifact]) -> Artifact:
+    tarballs = [artifact for artifact in artifacts if artifact.kind == "npm-tarball"]
+    if len(tarballs) != 1:
+        raise UploadError(f"an npm release is exactly one tarball; this one has {len(tarballs)}")
+    return tarballs[0]
+
+
+@impl
+def hatch_stage_upload(
+    artifacts: Sequence[Artifact],
+    attestations: Sequence[Attestation],
+    project: Project,
+    config: Config,
+    credentials: Credentials,
+    registry: str,
+) -> StagedRelease | None:
+    if project.target != "npm":
+        return None
+    tarball = _tarball(artifacts)
+    packed = read_packed(tarball, config.limits, UploadError)
+    name, version = packed.name, packed.version
+    if packed.manifest.get("private") is True:
+        raise UploadError(f'{name} is marked "private": true in package.json; remove that to '
+                          "publish it")
+    if config.access == "restricted" and not name.startswith("@"):
+        raise UploadError(f"{name} is not scoped, and only scoped packages can be restricted")
+    provenance = next((a.path for a in attestations if a.artifact == tarball.filename), None)
+    url = configured_registry(registry or None, project.root, name)
+    with NpmStageClient(url, credentials) as client:
+        # trusted-publishing tokens may publish but not list; the registry still answers 409
+        staged = {} if credentials.source == "oidc" else client.staged_versions(name)
+        tag = check_release(name, version, config.tag, client.packument(name), staged,
+                            allow_lower=config.allow_lower)
+        with tempfile.TemporaryDirectory(prefix="hatch-stage-npm-") as scratch:
+            document = Path(scratch) / "publish.json"
+            write_document(document, manifest=packed.manifest, tarball=tarball.path,
+                           registry=client.registry, tag=tag, access=config.access,
+                           provenance=provenance)
+            answer = client.stage_publish(name, document)
+    return StagedRelease(stage_id=answer["stageId"], preview_url="", data=answer)

@@ -1,0 +1,96 @@
+"""The ASGI application: the routes of every API over one :class:`Registry`."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import anyio
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .. import __version__
+from . import legacy, oidc, pep694, simple
+from .documents import ROOT
+from .problems import Problem
+from .service import Registry
+from .web import call, problem_response, urls_of
+
+log = logging.getLogger("hatch_stage.registry")
+#: how often expired sessions and dead uploads are swept
+MAINTENANCE_INTERVAL = 3600
+
+
+async def home(request: Request) -> Response:
+    """Where everything is, for people and for clients that look."""
+    urls = urls_of(request)
+    return JSONResponse({
+        "service": "hatch-stage registry",
+        "version": __version__,
+        "upload": urls.root,
+        "sessions": f"{urls.base}{ROOT}/sessions",
+        "simple": f"{urls.base}/simple/",
+        "legacy": f"{urls.base}/legacy/",
+        "legacy-staged": f"{urls.base}/legacy/staged/",
+        "oidc-audience": f"{urls.base}/_/oidc/audience",
+    })
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def _on_problem(request: Request, error: Exception) -> Response:
+    assert isinstance(error, Problem)
+    return problem_response(request, error)
+
+
+async def _on_http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    problem = Problem(str(error.detail))
+    problem.status, problem.title, problem.code = error.status_code, str(error.detail), "http"
+    return problem_response(request, problem)
+
+
+def create_app(registry: Registry, *, base_url: str | None = None,
+               local_token: str | None = None,
+               maintenance_interval: float = MAINTENANCE_INTERVAL) -> Starlette:
+    """The registry's ASGI app; ``base_url`` fixes the links' origin (behind a proxy).
+
+    ``local_token`` is for the embedded registry a command starts in-process for its own
+    use: that token acts as :meth:`Principal.local` (every project, no OTP), because whoever
+    holds it can read the registry's files anyway.
+    """
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(_maintain, registry, maintenance_interval)
+            yield
+            tasks.cancel_scope.cancel()
+
+    app = Starlette(
+        routes=[Route("/", home), Route("/_/health", health), *pep694.routes, *simple.routes,
+                *legacy.routes, *oidc.routes],
+        exception_handlers={Problem: _on_problem, HTTPException: _on_http_error},
+        lifespan=lifespan,
+    )
+    app.state.registry = registry
+    app.state.base_url = base_url.rstrip("/") if base_url else None
+    app.state.local_token = local_token
+    return app
+
+
+async def _maintain(registry: Registry, interval: float) -> None:
+    while True:
+        try:
+            done = await call(registry.maintenance)
+            if any(done.values()):
+                log.info("maintenance: %s", done)
+        except Exception:  # a failed sweep must not stop the server; the next one retries
+            log.exception("maintenance failed")
+        await anyio.sleep(interval)

@@ -1,0 +1,114 @@
+"""The JSON documents of the Upload 2.0 API (PEP 694), built from service views.
+
+URL layout (all under the registry's base URL; clients follow ``links``, these are only
+documented for people):
+
+- ``/upload/2.0/``: create a session (POST)
+- ``/upload/2.0/sessions``: list sessions (GET; index-specific, see docs/registry.md)
+- ``/upload/2.0/sessions/<id>``: status (GET), cancel (DELETE); ``/publish``, ``/extend``,
+  ``/files`` (POST)
+- ``/upload/2.0/sessions/<id>/files/<file id>``: status (GET), delete (DELETE);
+  ``/bytes`` (http-post-bytes ``file_url``), ``/attestations``, ``/complete``, ``/extend``
+- ``/stage/<session-token>/``: the stage preview, a PEP 503/691 simple index
+
+Besides the PEP's keys, a session document carries ``id``, ``name``, ``version``,
+``created-at``, ``actor`` and ``actor-type``, and each ``files`` entry ``size``, ``hashes``
+and, once completed, ``url`` (its download from the stage preview).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .views import FileView, SessionView
+
+#: the Upload 2.0 content type
+UPLOAD_TYPE = "application/vnd.pypi.upload.v2+json"
+META = {"api-version": "2.0"}
+#: where the Upload 2.0 API lives under the base URL
+ROOT = "/upload/2.0"
+
+
+def rfc3339(timestamp: float) -> str:
+    """UTC, whole seconds, ``Z`` (what PEP 694 requires for ``expires-at``)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
+
+
+class Urls:
+    """The registry's absolute URLs for one base URL."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base.rstrip("/")
+
+    @property
+    def root(self) -> str:
+        return f"{self.base}{ROOT}/"
+
+    def session(self, session_id: str) -> str:
+        return f"{self.base}{ROOT}/sessions/{session_id}"
+
+    def file(self, session_id: str, file_id: str) -> str:
+        return f"{self.session(session_id)}/files/{file_id}"
+
+    def stage(self, token: str) -> str:
+        return f"{self.base}/stage/{token}/"
+
+
+def file_entry(file: FileView, session: SessionView, urls: Urls) -> dict[str, Any]:
+    """One entry of a session's ``files`` mapping."""
+    entry: dict[str, Any] = {
+        "status": file.status,
+        "link": urls.file(session.id, file.id),
+        "notices": [file.reason] if file.reason else [],
+        "size": file.size,
+        "hashes": dict(file.hashes),
+    }
+    if file.status == "completed":
+        entry["url"] = f"{urls.stage(session.token)}files/{file.filename}"
+    return entry
+
+
+def session_document(session: SessionView, urls: Urls) -> dict[str, Any]:
+    """A publishing session as PEP 694 returns it (create, status, extend, publish)."""
+    link = urls.session(session.id)
+    return {
+        "meta": META,
+        "id": session.id,
+        "name": session.name,
+        "version": session.version,
+        "links": {
+            "stage": urls.stage(session.token),
+            "upload": f"{link}/files",
+            "session": link,
+            "publish": f"{link}/publish",
+            "extend": f"{link}/extend",
+        },
+        "mechanisms": ["http-post-bytes"],
+        "session-token": session.token,
+        "expires-at": rfc3339(session.expires_at),
+        "status": session.status,
+        "files": {file.filename: file_entry(file, session, urls) for file in session.files},
+        "notices": session.notices,
+        "created-at": rfc3339(session.created_at),
+        "actor": session.actor,
+        "actor-type": session.actor_type,
+    }
+
+
+def file_document(file: FileView, urls: Urls) -> dict[str, Any]:
+    """A file upload session as PEP 694 returns it."""
+    link = urls.file(file.session_id, file.id)
+    return {
+        "meta": META,
+        "links": {"file-upload-session": link, "complete": f"{link}/complete",
+                  "extend": f"{link}/extend"},
+        "status": file.status,
+        "expires-at": rfc3339(file.expires_at),
+        "mechanism": {"identifier": "http-post-bytes", "file_url": f"{link}/bytes",
+                      "attestations_url": f"{link}/attestations"},
+        "filename": file.filename,
+        "size": file.size,
+        "hashes": dict(file.hashes),
+        "notices": [file.reason] if file.reason else [],
+    }

@@ -1,0 +1,165 @@
+"""Upload 2.0 (PEP 694) routes: thin translations between HTTP and :class:`Registry`."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .accounts import OTP_HEADER
+from .documents import ROOT, file_document, session_document
+from .problems import BadRequest
+from .views import FileView, SessionView
+from .web import (
+    BodyReader,
+    call,
+    json_body,
+    principal_of,
+    read_json,
+    registry_of,
+    upload_json,
+    urls_of,
+)
+
+
+def _session(request: Request, view: SessionView, status: int = 200) -> Response:
+    urls = urls_of(request)
+    headers = {"Location": urls.session(view.id)} if status in (201, 202) else None
+    return upload_json(session_document(view, urls), status, headers)
+
+
+def _file(request: Request, view: FileView, status: int = 200) -> Response:
+    urls = urls_of(request)
+    headers = {"Retry-After": "1"}
+    if status in (201, 202):
+        headers["Location"] = urls.file(view.session_id, view.id)
+    return upload_json(file_document(view, urls), status, headers)
+
+
+def _text(document: dict[str, object], key: str) -> str:
+    value = document.get(key)
+    if not isinstance(value, str) or not value:
+        raise BadRequest(f"{key} is required", errors=[{"source": key, "message": "required"}])
+    return value
+
+
+async def create(request: Request) -> Response:
+    principal = await principal_of(request)
+    document = await json_body(request)
+    view = await call(registry_of(request).create_session, principal,
+                      _text(document, "name"), _text(document, "version"))
+    return _session(request, view, 201)
+
+
+async def listing(request: Request) -> Response:
+    """Index-specific: ``GET /upload/2.0/sessions?project=&status=&page=&per-page=``."""
+    principal = await principal_of(request)
+    query = request.query_params
+    try:
+        page, per_page = int(query.get("page", "0")), int(query.get("per-page", "100"))
+    except ValueError:
+        raise BadRequest("page and per-page must be numbers") from None
+    views, total = await call(registry_of(request).sessions, principal,
+                              project=query.get("project") or None,
+                              status=query.get("status") or None, page=page, per_page=per_page)
+    urls = urls_of(request)
+    return upload_json({"meta": {"api-version": "2.0"},
+                        "sessions": [session_document(view, urls) for view in views],
+                        "page": page, "per-page": max(1, min(per_page, 100)), "total": total})
+
+
+async def session(request: Request) -> Response:
+    principal = await principal_of(request)
+    registry, session_id = registry_of(request), request.path_params["session"]
+    if request.method == "DELETE":
+        otp = request.headers.get(OTP_HEADER)
+        return _session(request, await call(registry.cancel, principal, session_id, otp))
+    return _session(request, await call(registry.session, principal, session_id))
+
+
+async def publish(request: Request) -> Response:
+    principal = await principal_of(request)
+    await json_body(request)
+    view = await call(registry_of(request).publish, principal, request.path_params["session"],
+                      request.headers.get(OTP_HEADER))
+    return _session(request, view, 201)
+
+
+async def extend(request: Request) -> Response:
+    principal = await principal_of(request)
+    document = await json_body(request)
+    view = await call(registry_of(request).extend, principal, request.path_params["session"],
+                      document.get("extend-for"))
+    return _session(request, view)
+
+
+async def start_file(request: Request) -> Response:
+    principal = await principal_of(request)
+    document = await json_body(request)
+    view = await call(registry_of(request).start_file, principal,
+                      request.path_params["session"], _text(document, "filename"),
+                      document.get("size"), document.get("hashes"),
+                      _text(document, "mechanism"))
+    return _file(request, view, 202)
+
+
+async def file(request: Request) -> Response:
+    principal = await principal_of(request)
+    registry, ids = registry_of(request), (request.path_params["session"],
+                                           request.path_params["file"])
+    if request.method == "DELETE":
+        await call(registry.delete_file, principal, *ids)
+        return Response(status_code=204)
+    return _file(request, await call(registry.file, principal, *ids))
+
+
+async def upload_bytes(request: Request) -> Response:
+    """The ``http-post-bytes`` mechanism: the raw file, streamed to disk."""
+    principal = await principal_of(request)
+    view = await call(registry_of(request).receive_file, principal,
+                      request.path_params["session"], request.path_params["file"],
+                      BodyReader(request))
+    return _file(request, view)
+
+
+async def attestations(request: Request) -> Response:
+    principal = await principal_of(request)
+    view = await call(registry_of(request).add_attestations, principal,
+                      request.path_params["session"], request.path_params["file"],
+                      await read_json(request))
+    return _file(request, view)
+
+
+async def complete(request: Request) -> Response:
+    principal = await principal_of(request)
+    await json_body(request)
+    view = await call(registry_of(request).complete_file, principal,
+                      request.path_params["session"], request.path_params["file"])
+    return _file(request, view, 201)
+
+
+async def extend_file(request: Request) -> Response:
+    principal = await principal_of(request)
+    document = await json_body(request)
+    registry, session_id = registry_of(request), request.path_params["session"]
+    await call(registry.extend, principal, session_id, document.get("extend-for"))
+    return _file(request, await call(registry.file, principal, session_id,
+                                     request.path_params["file"]))
+
+
+_SESSION = ROOT + "/sessions/{session}"
+_FILE = _SESSION + "/files/{file}"
+
+routes = [
+    Route(ROOT + "/", create, methods=["POST"]),
+    Route(ROOT + "/sessions", listing, methods=["GET"]),
+    Route(_SESSION, session, methods=["GET", "DELETE"]),
+    Route(_SESSION + "/publish", publish, methods=["POST"]),
+    Route(_SESSION + "/extend", extend, methods=["POST"]),
+    Route(_SESSION + "/files", start_file, methods=["POST"]),
+    Route(_FILE, file, methods=["GET", "DELETE"]),
+    Route(_FILE + "/bytes", upload_bytes, methods=["POST"]),
+    Route(_FILE + "/attestations", attestations, methods=["POST"]),
+    Route(_FILE + "/complete", complete, methods=["POST"]),
+    Route(_FILE + "/extend", extend_file, methods=["POST"]),
+]

@@ -1,0 +1,131 @@
+"""Per-project policy: staging rules, promotion upstream, trusted publishers.
+
+A project row is created when its first session is (that reserves the name, PEP 694) or when
+an admin sets a policy. The live index never lists a project that has nothing published.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from packaging.utils import canonicalize_name
+from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.engine import Row
+
+from . import schema
+from .problems import BadRequest, NotFound
+from .storage import Database
+from .views import ProjectSettings, Publisher
+
+_PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
+def normalize(name: str) -> str:
+    """The PEP 503 normalized project name; :class:`BadRequest` if it is not a valid name."""
+    if not _PROJECT_NAME.match(name):
+        raise BadRequest(f"{name!r} is not a valid project name",
+                         errors=[{"source": "name", "message": "see PEP 508 names"}])
+    return str(canonicalize_name(name))
+
+
+def _settings(row: Row[Any]) -> ProjectSettings:
+    return ProjectSettings(row.name, row.display_name, bool(row.require_staging),
+                           bool(row.allow_direct_publish), row.upstream_url, row.upstream_user,
+                           row.upstream_token)
+
+
+def _publisher(row: Row[Any]) -> Publisher:
+    return Publisher(row.id, row.project, row.issuer, row.repository, row.workflow,
+                     row.environment, row.jwks)
+
+
+class Projects:
+    """Project policy and trusted publishers over the registry database."""
+
+    def __init__(self, db: Database, clock: Callable[[], float]) -> None:
+        self.db = db
+        self.clock = clock
+
+    def ensure(self, connection: Connection, name: str) -> str:
+        """Create the project row if missing (inside a write transaction); the normalized name."""
+        project = normalize(name)
+        exists = connection.execute(
+            select(schema.projects.c.name).where(schema.projects.c.name == project)).first()
+        if exists is None:
+            connection.execute(insert(schema.projects).values(
+                name=project, display_name=name, require_staging=False,
+                allow_direct_publish=False, created_at=int(self.clock())))
+        return project
+
+    def get(self, name: str, connection: Connection | None = None) -> ProjectSettings:
+        """The policy of a project; the defaults when nothing was set."""
+        project = normalize(name)
+        query = select(schema.projects).where(schema.projects.c.name == project)
+        if connection is not None:
+            row = connection.execute(query).first()
+        else:
+            with self.db.read() as reading:
+                row = reading.execute(query).first()
+        return _settings(row) if row is not None else ProjectSettings(project, name)
+
+    def configure(self, name: str, **changes: Any) -> ProjectSettings:
+        """Change a project's policy; ``changes`` are ProjectSettings field names."""
+        allowed = {"require_staging", "allow_direct_publish", "upstream_url", "upstream_user",
+                   "upstream_token"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise BadRequest(f"unknown project setting(s): {', '.join(sorted(unknown))}")
+        url = changes.get("upstream_url")
+        if url and not url.startswith(("http://", "https://")):
+            raise BadRequest(f"upstream URL {url!r} must start with http:// or https://")
+        with self.db.write() as connection:
+            project = self.ensure(connection, name)
+            if changes:
+                connection.execute(update(schema.projects)
+                                   .where(schema.projects.c.name == project).values(**changes))
+            return self.get(name, connection)
+
+    def all(self) -> list[ProjectSettings]:
+        with self.db.read() as connection:
+            rows = connection.execute(select(schema.projects).order_by(schema.projects.c.name))
+            return [_settings(row) for row in rows]
+
+    # trusted publishers -----------------------------------------------------------------
+
+    def add_publisher(self, project: str, *, issuer: str, repository: str, workflow: str,
+                      environment: str | None, jwks: str) -> Publisher:
+        """Let a CI workflow mint stage tokens for ``project``."""
+        if not issuer.startswith("https://"):
+            raise BadRequest(f"issuer {issuer!r} must be an https:// URL")
+        if not _REPOSITORY.match(repository):
+            raise BadRequest(f"repository {repository!r} must look like owner/name")
+        if "/" in workflow or not workflow.endswith((".yml", ".yaml")):
+            raise BadRequest(f"workflow {workflow!r} must be a workflow file name like release.yml")
+        with self.db.write() as connection:
+            name = self.ensure(connection, project)
+            result = connection.execute(insert(schema.publishers).values(
+                project=name, issuer=issuer.rstrip("/"), repository=repository,
+                workflow=workflow, environment=environment or None, jwks=jwks,
+                created_at=int(self.clock())))
+            publisher_id = result.inserted_primary_key[0] if result.inserted_primary_key else 0
+        return Publisher(int(publisher_id), name, issuer.rstrip("/"), repository, workflow,
+                         environment or None, jwks)
+
+    def publishers(self, project: str | None = None, issuer: str | None = None) -> list[Publisher]:
+        query = select(schema.publishers).order_by(schema.publishers.c.id)
+        if project is not None:
+            query = query.where(schema.publishers.c.project == normalize(project))
+        if issuer is not None:
+            query = query.where(schema.publishers.c.issuer == issuer.rstrip("/"))
+        with self.db.read() as connection:
+            return [_publisher(row) for row in connection.execute(query)]
+
+    def remove_publisher(self, publisher_id: int) -> None:
+        with self.db.write() as connection:
+            result = connection.execute(
+                delete(schema.publishers).where(schema.publishers.c.id == publisher_id))
+            if result.rowcount != 1:
+                raise NotFound(f"no trusted publisher with id {publisher_id}")

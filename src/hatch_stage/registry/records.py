@@ -1,0 +1,97 @@
+"""Reading sessions and files from the database into views, and the queries shared by the
+service's operations."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Connection, select
+from sqlalchemy.engine import Row
+
+from . import schema
+from .views import FileView, ReleasedFile, SessionView
+
+#: the reason a session that outlived ``expires-at`` shows
+EXPIRED = "the session expired before it was published"
+
+
+def file_view(row: Row[Any], expires_at: int) -> FileView:
+    return FileView(
+        id=row.id, session_id=row.session_id, filename=row.filename, size=row.size,
+        hashes=json.loads(row.hashes), status=row.status, received=bool(row.received),
+        has_attestations=row.attestations is not None, reason=row.reason, expires_at=expires_at,
+    )
+
+
+def is_expired(row: Row[Any], now: float) -> bool:
+    """A session past ``expires-at`` that nobody published counts as canceled, whether or not
+    the sweep has written that down yet."""
+    return row.status in ("open", "error") and row.expires_at <= now
+
+
+def session_view(connection: Connection, row: Row[Any], now: float) -> SessionView:
+    """The session with its files that are not canceled."""
+    status, reason = row.status, row.reason
+    if is_expired(row, now):
+        status, reason = "canceled", EXPIRED
+    rows = connection.execute(
+        select(schema.files)
+        .where(schema.files.c.session_id == row.id, schema.files.c.status != "canceled")
+        .order_by(schema.files.c.filename))
+    return SessionView(
+        id=row.id, token=row.token, project=row.project, name=row.name, version=row.version,
+        status=status, reason=reason, actor=row.actor, actor_type=row.actor_type,
+        created_at=row.created_at, updated_at=row.updated_at, expires_at=row.expires_at,
+        files=tuple(file_view(file, row.expires_at) for file in rows),
+    )
+
+
+def load_session(connection: Connection, session_id: str, *, lock: bool = False) -> Row[Any] | None:
+    """The session row; ``lock`` holds it (PostgreSQL ``FOR UPDATE``) until the transaction ends.
+
+    SQLite needs no row lock: every write transaction there holds the database's write lock.
+    """
+    query = select(schema.sessions).where(schema.sessions.c.id == session_id)
+    if lock:
+        query = query.with_for_update()
+    return connection.execute(query).first()
+
+
+def fresh(connection: Connection, session_id: str) -> Row[Any]:
+    """The session row, known to exist (re-read after a change)."""
+    return connection.execute(
+        select(schema.sessions).where(schema.sessions.c.id == session_id)).one()
+
+
+def load_file(connection: Connection, session_id: str, file_id: str) -> Row[Any] | None:
+    return connection.execute(select(schema.files).where(
+        schema.files.c.id == file_id, schema.files.c.session_id == session_id)).first()
+
+
+def live_session(connection: Connection, project: str, version_key: str) -> Row[Any] | None:
+    """The open, processing or error session for a release, if any."""
+    return connection.execute(select(schema.sessions).where(
+        schema.sessions.c.project == project, schema.sessions.c.version_key == version_key,
+        schema.sessions.c.status.in_(schema.LIVE_STATES))).first()
+
+
+def released_row(connection: Connection, filename: str) -> Row[Any] | None:
+    return connection.execute(
+        select(schema.released).where(schema.released.c.filename == filename)).first()
+
+
+def released_view(row: Row[Any]) -> ReleasedFile:
+    return ReleasedFile(row.filename, row.project, row.version, row.sha256, row.size,
+                        row.published_at, row.attestations)
+
+
+def reserved_elsewhere(connection: Connection, filename: str, session_id: str) -> bool:
+    """Whether another session is publishing a file of this name right now (PEP 694 filename
+    reservation: such an upload must get 409, as if the file were already published)."""
+    query = (select(schema.files.c.id)
+             .join(schema.sessions, schema.sessions.c.id == schema.files.c.session_id)
+             .where(schema.files.c.filename == filename, schema.files.c.status == "completed",
+                    schema.sessions.c.status == "processing",
+                    schema.sessions.c.id != session_id))
+    return connection.execute(query).first() is not None

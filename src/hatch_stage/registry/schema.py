@@ -1,0 +1,170 @@
+"""The registry's tables (SQLAlchemy Core) and the migrations that build them.
+
+Timestamps are integer Unix seconds, so SQLite and PostgreSQL store and compare them alike.
+Names are stored normalized (PEP 503) next to the name as the uploader spelled it.
+The partial unique indexes are what make concurrent instances safe: the database, not the
+Python code, refuses a second live session for one release or a second published file of
+one name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+#: session states in which a session still holds its name and version (PEP 694)
+LIVE_STATES = ("open", "processing", "error")
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version", metadata,
+    Column("version", Integer, nullable=False),
+)
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    # TOTP needs the shared secret to verify codes; it never leaves the registry again
+    Column("totp_secret", String(64)),
+    # the last accepted TOTP time step, so a code cannot be used twice
+    Column("totp_last_step", BigInteger),
+    # wrong codes in a row and when the last one came, to pause guessing
+    Column("otp_failures", Integer, nullable=False, default=0),
+    Column("otp_failed_at", BigInteger, nullable=False, default=0),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+projects = Table(
+    "projects", metadata,
+    Column("name", String(200), primary_key=True),
+    Column("display_name", String(200), nullable=False),
+    Column("require_staging", Boolean, nullable=False, default=False),
+    Column("allow_direct_publish", Boolean, nullable=False, default=False),
+    Column("upstream_url", Text),
+    Column("upstream_user", String(200)),
+    Column("upstream_token", Text),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+publishers = Table(
+    "publishers", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project", String(200), nullable=False, index=True),
+    Column("issuer", Text, nullable=False),
+    Column("repository", String(200), nullable=False),
+    Column("workflow", String(200), nullable=False),
+    Column("environment", String(200)),
+    Column("jwks", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+tokens = Table(
+    "tokens", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # sha256 of the token; the token itself is shown once and never stored
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("users.id")),
+    # no foreign key: removing a publisher leaves its (short-lived) tokens to expire
+    Column("publisher_id", Integer),
+    # normalized project names separated by spaces, or "*" for every project
+    Column("projects", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger),
+    Column("revoked_at", BigInteger),
+)
+
+sessions = Table(
+    "sessions", metadata,
+    Column("id", String(36), primary_key=True),
+    # the stage preview capability; random, unrelated to the id
+    Column("token", String(64), nullable=False, unique=True),
+    Column("project", String(200), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("version", String(100), nullable=False),
+    # canonical form of the version, so "1.0" and "1.0.0" are one release
+    Column("version_key", String(100), nullable=False),
+    Column("status", String(16), nullable=False),
+    # why the session is in error or was canceled; shown in notices
+    Column("reason", Text),
+    Column("actor", String(200), nullable=False),
+    Column("actor_type", String(16), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+)
+Index(
+    "one_live_session_per_release", sessions.c.project, sessions.c.version_key, unique=True,
+    sqlite_where=sessions.c.status.in_(LIVE_STATES),
+    postgresql_where=sessions.c.status.in_(LIVE_STATES),
+)
+Index("sessions_by_project", sessions.c.project, sessions.c.status)
+
+files = Table(
+    "files", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("session_id", String(36), ForeignKey("sessions.id"), nullable=False, index=True),
+    Column("filename", String(255), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    # the declared hashes, JSON {algorithm: hex}
+    Column("hashes", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    # True once the bytes are on disk under their verified sha256
+    Column("received", Boolean, nullable=False, default=False),
+    # PEP 740 attestations, a JSON array, or NULL
+    Column("attestations", Text),
+    Column("reason", Text),
+    Column("created_at", BigInteger, nullable=False),
+)
+Index(
+    "one_live_file_per_name", files.c.session_id, files.c.filename, unique=True,
+    sqlite_where=files.c.status != "canceled",
+    postgresql_where=files.c.status != "canceled",
+)
+
+released = Table(
+    "released_files", metadata,
+    # file names are unique across the index, as on PyPI: published files are immutable
+    Column("filename", String(255), primary_key=True),
+    Column("project", String(200), nullable=False, index=True),
+    Column("version", String(100), nullable=False),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("size", BigInteger, nullable=False),
+    Column("attestations", Text),
+    Column("session_id", String(36)),
+    Column("published_at", BigInteger, nullable=False),
+)
+
+used_jwts = Table(
+    "used_jwts", metadata,
+    Column("jti", String(255), primary_key=True),
+    Column("expires_at", BigInteger, nullable=False),
+)
+
+
+def _create_v1(connection: Connection) -> None:
+    # version 1 is "everything above"; a later version changes tables through its own
+    # migration function and must first freeze what version 1 created
+    metadata.create_all(connection)
+
+
+#: migrations in order; MIGRATIONS[n] brings a database from version n to n + 1
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_create_v1,)
+#: the schema version this code writes
+SCHEMA_VERSION = len(MIGRATIONS)

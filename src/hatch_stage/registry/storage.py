@@ -1,0 +1,137 @@
+"""Where the registry keeps its data: the data directory and the SQL database.
+
+With no options everything lives in one data directory (SQLite database ``registry.db`` and
+the blob directory ``blobs/``), created on first use. ``--database postgresql://...`` moves
+the tables to PostgreSQL so several instances can share them (they then also share one blob
+directory through ``--data``). The schema is created or migrated when the database opens.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, create_engine, event, func, insert, select, text, update
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from ..errors import ConfigError
+from . import schema
+
+#: environment variable naming the data directory
+HOME_VARIABLE = "HATCH_STAGE_HOME"
+#: the SQLite file inside the data directory
+SQLITE_NAME = "registry.db"
+
+
+def default_data_dir() -> Path:
+    """The registry's data directory when none is given: ``$HATCH_STAGE_HOME``, else
+    ``$XDG_DATA_HOME/hatch-stage``, else ``~/.local/share/hatch-stage``."""
+    if home := os.environ.get(HOME_VARIABLE):
+        return Path(home).expanduser()
+    if xdg := os.environ.get("XDG_DATA_HOME"):
+        return Path(xdg).expanduser() / "hatch-stage"
+    return Path.home() / ".local" / "share" / "hatch-stage"
+
+
+def database_url(data_dir: Path, url: str | None) -> URL:
+    """The SQLAlchemy URL: the given one (``postgresql://`` means psycopg 3) or the SQLite file."""
+    if not url:
+        return URL.create("sqlite", database=str(data_dir / SQLITE_NAME))
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"--database {url!r} is not a database URL "
+                          "(expected postgresql://user@host:port/name)") from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("postgresql", "sqlite"):
+        raise ConfigError(f"--database: {parsed.get_backend_name()} is not supported; "
+                          "use postgresql://... or leave it out for SQLite")
+    return parsed
+
+
+def _sqlite_pragmas(engine: Any) -> None:
+    # pysqlite's own transaction handling would defer BEGIN and make concurrent writers fail
+    # with "database is locked"; take it over: BEGIN IMMEDIATE for writes, BEGIN for reads
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # FULL: a committed upload survives even a power cut, not only a killed process
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        write = connection.get_execution_options().get("hatch_stage_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+class Database:
+    """The registry's SQL database: short transactions, schema migrated on open."""
+
+    def __init__(self, url: URL) -> None:
+        self.url = url
+        self.is_sqlite = url.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            self.engine = create_engine(
+                url, connect_args={"check_same_thread": False, "timeout": 30})
+            _sqlite_pragmas(self.engine)
+        else:
+            self.engine = create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8)
+
+    def describe(self) -> str:
+        """The database location for messages, password hidden."""
+        return self.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction that may write; commits on success, rolls back on any error."""
+        with self.engine.connect().execution_options(hatch_stage_write=True) as connection, \
+                connection.begin():
+            yield connection
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction (one consistent snapshot)."""
+        with self.engine.connect() as connection, connection.begin():
+            yield connection
+
+    def migrate(self) -> int:
+        """Create or upgrade the schema; returns the schema version now in force."""
+        try:
+            with self.write() as connection:
+                if not self.is_sqlite:
+                    # several instances may start at once; one migrates, the others wait
+                    connection.execute(text("SELECT pg_advisory_xact_lock(694694)"))
+                schema.schema_version.create(connection, checkfirst=True)
+                current = connection.execute(select(func.max(schema.schema_version.c.version)))
+                version = current.scalar() or 0
+                if version > schema.SCHEMA_VERSION:
+                    raise ConfigError(
+                        f"the registry database {self.describe()} has schema version {version}, "
+                        f"newer than this hatch-stage understands ({schema.SCHEMA_VERSION}); "
+                        "upgrade hatch-stage"
+                    )
+                for step in schema.MIGRATIONS[version:]:
+                    step(connection)
+                if version == 0:
+                    connection.execute(insert(schema.schema_version).values(
+                        version=schema.SCHEMA_VERSION))
+                elif version < schema.SCHEMA_VERSION:
+                    connection.execute(update(schema.schema_version).values(
+                        version=schema.SCHEMA_VERSION))
+        except OperationalError as error:
+            raise ConfigError(f"cannot open the registry database {self.describe()}: "
+                              f"{error.orig or error}") from None
+        return schema.SCHEMA_VERSION
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,159 @@
+"""What the registry's service layer hands out: who is asking, and read-only records.
+
+These frozen dataclasses are the boundary between the service and whoever drives it (the
+HTTP routes, ``hatch-stage admin``, or the embedded registry in-process).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+#: what a token allows: ``stage`` creates sessions and uploads; ``maintain`` also publishes
+#: and cancels (each with a one-time password)
+Role = Literal["stage", "maintain"]
+ROLES: tuple[Role, ...] = ("stage", "maintain")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of one request."""
+
+    #: user name, ``publisher:<id>`` for a trusted publisher, or ``local`` in-process
+    actor: str
+    #: "user", "publisher" or "local"
+    kind: Literal["user", "publisher", "local"]
+    role: Role
+    #: normalized project names the credentials cover; ``"*"`` covers every project
+    projects: frozenset[str]
+    user_id: int | None = None
+    token_id: int | None = None
+
+    def covers(self, project: str) -> bool:
+        """Whether these credentials may act on ``project`` (normalized)."""
+        return "*" in self.projects or project in self.projects
+
+    @classmethod
+    def local(cls, actor: str = "local") -> Principal:
+        """The in-process owner of an embedded registry: every project, no OTP (it can
+        read the database anyway, so a second factor would protect nothing)."""
+        return cls(actor=actor, kind="local", role="maintain", projects=frozenset({"*"}))
+
+
+@dataclass(frozen=True)
+class FileView:
+    """One file upload session (PEP 694) and its file."""
+
+    id: str
+    session_id: str
+    filename: str
+    size: int
+    #: declared hashes, {algorithm: hex}
+    hashes: Mapping[str, str]
+    #: pending, processing, completed, error or canceled
+    status: str
+    #: the bytes are stored and verified
+    received: bool
+    has_attestations: bool
+    #: why the file is in error, if it is
+    reason: str | None
+    expires_at: int
+
+    @property
+    def sha256(self) -> str:
+        return self.hashes["sha256"]
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """One publishing session (PEP 694) with its current files."""
+
+    id: str
+    #: the stage preview capability (``session-token``)
+    token: str
+    #: normalized project name
+    project: str
+    #: the project name as the uploader spelled it
+    name: str
+    version: str
+    #: open, processing, published, error or canceled
+    status: str
+    reason: str | None
+    actor: str
+    actor_type: str
+    created_at: int
+    updated_at: int
+    expires_at: int
+    #: the files not canceled, by file name
+    files: tuple[FileView, ...] = field(default=())
+
+    @property
+    def notices(self) -> list[str]:
+        return [self.reason] if self.reason else []
+
+    @property
+    def editable(self) -> bool:
+        return self.status in ("open", "error")
+
+
+@dataclass(frozen=True)
+class ReleasedFile:
+    """A published file, served by the live index."""
+
+    filename: str
+    project: str
+    version: str
+    sha256: str
+    size: int
+    published_at: int
+    #: PEP 740 attestations as a JSON array text, or None
+    attestations: str | None = None
+
+
+@dataclass(frozen=True)
+class ProjectSettings:
+    """A project's policy, as ``hatch-stage admin project`` sets it."""
+
+    name: str
+    display_name: str
+    require_staging: bool = False
+    allow_direct_publish: bool = False
+    upstream_url: str | None = None
+    upstream_user: str | None = None
+    #: the upstream token; only promotion reads it, nothing prints it
+    upstream_token: str | None = field(default=None, repr=False)
+
+    def as_json(self) -> dict[str, object]:
+        """For ``--json`` output: the token only as present or not."""
+        return {
+            "name": self.display_name,
+            "require_staging": self.require_staging,
+            "allow_direct_publish": self.allow_direct_publish,
+            "upstream_url": self.upstream_url,
+            "upstream_user": self.upstream_user,
+            "upstream_token_set": self.upstream_token is not None,
+        }
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """A trusted publisher: which CI workflow may mint stage tokens for a project."""
+
+    id: int
+    project: str
+    #: the OIDC issuer URL, e.g. https://token.actions.githubusercontent.com
+    issuer: str
+    #: owner/name of the repository
+    repository: str
+    #: the workflow file name, e.g. release.yml
+    workflow: str
+    #: the deployment environment the job must run in, or None for any
+    environment: str | None
+    #: a JWKS file path or https URL with the issuer's signing keys
+    jwks: str
+
+    def as_json(self) -> dict[str, object]:
+        return {"id": self.id, "project": self.project, "issuer": self.issuer,
+                "repository": self.repository, "workflow": self.workflow,
+                "environment": self.environment, "jwks": self.jwks}

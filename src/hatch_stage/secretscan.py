@@ -1,0 +1,341 @@
+"""detect-secrets' findings, exactly, at a fraction of its cost (the ``detect-secrets`` plugin).
+
+:func:`scanner` gives what ``detect-secrets scan --all-files --no-verify`` reports for a file, for
+files held in memory: same plugins, filters, transformers, line numbers and de-duplication. It
+never verifies secrets over the network (that would send them to third parties).
+
+Where the speed comes from. detect-secrets runs some thirty plugins and a dozen filters on every
+line in Python (about 1 MB/s). Almost no line can hold a secret, and every plugin needs something
+specific to find one: a literal (``AKIA``, ``eyJ``, ``PRIVATE KEY``), a keyword, or a quoted run
+of base64/hex characters long enough to pass the entropy limit. So each plugin gets *triggers*:
+regexes that match inside any line the plugin could report, searched through the whole file at C
+speed. Only the lines a trigger marks go through detect-secrets' own per-line code, and only for
+the plugins whose trigger fired; every other line provably yields nothing.
+
+Why the triggers are a superset (the argument each table entry was checked against):
+
+- a trigger matches a substring of every match of the plugin's own regexes, on the same line;
+- triggers have no anchors or lookarounds and cannot match a newline, so a match inside a line
+  is found in the whole text at the same place; searching resumes at the next line after a hit,
+  so no line holding a match is skipped;
+- triggers for case-insensitive regexes search a lowered copy of the text in which the few
+  characters ``re.IGNORECASE`` equates with ASCII letters but ``str.lower`` does not
+  (capital I with dot, dotless i, long s) are folded too (:func:`_fold`);
+- the entropy plugins need a quoted string of at least ``2 ** limit`` characters to pass the
+  limit, so shorter quoted strings are not triggers;
+- the filters only remove findings, so running the line filters after the plugins changes
+  nothing.
+
+Files detect-secrets reads through a transformer (ini/toml/config, YAML, and the eager second
+pass for files of no known type) are scanned line by line with detect-secrets' own code, after a
+cheap check that proves most files would fail to parse anyway. The triggers are written for
+detect-secrets 1.5.0; under any other version, or with a plugin the table does not know, every
+line takes the exact slow path.
+
+detect-secrets keeps its settings in a global; :func:`scanner` installs its defaults for the
+duration and restores the previous settings afterwards. Not thread-safe, like detect-secrets.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+#: the detect-secrets version the trigger table was derived from
+TRIGGERS_VERSION = "1.5.0"
+
+# plugin class -> (pattern, searched in the lowered text?) pairs; see the module docstring
+_TRIGGERS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "ArtifactoryDetector": (("AKC", False), (r"AP[\dABCDEF]", False)),
+    "AWSKeyDetector": ((r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}", False), ("aws", True)),
+    "AzureStorageKeyDetector": (("AccountKey=", False),),
+    "BasicAuthDetector": ((r"://[^:/?#\[\]@!$&'()*+,;=\s]+:[^:/?#\[\]@!$&'()*+,;=\s]+@", False),),
+    "CloudantDetector": (
+        (r"cl(?:oudant|ou)?[_-]?(?:api)?(?:key|pw|pass|token)", True),
+        (r"://[\w\-]+:", False),
+    ),
+    "DiscordBotTokenDetector": ((r"\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}", False),),
+    "GitHubTokenDetector": ((r"gh[pousr]_", False),),
+    "GitLabTokenDetector": (
+        (r"gl(?:pat|dt|ft|soat|rt|cbt|imt|ptt|agent|oas)-", False),
+        ("GR1348941", False),
+    ),
+    # one pattern per keyword: a leading literal is what makes a search fast
+    "IbmCloudIamDetector": tuple(
+        (keyword + r"['\"]?\]? *(?:=|:|:=|=>| +|::) *['\"]?[a-z0-9_\-]{44}", True)
+        for keyword in ("key", "pwd", "pass(?:word)?", "token")
+    ),
+    "IbmCosHmacDetector": ((r"secret[-_]?(?:access)?[-_]?key", True),),
+    "IPPublicDetector": ((r"\.[0-9]{1,3}\.[0-9]{1,3}\.", False),),
+    "JwtTokenDetector": (("eyJ", False),),
+    "MailchimpDetector": ((r"-us[0-9]", False),),
+    "NpmDetector": (("/:_authToken=", False),),
+    "OpenAIDetector": (("T3BlbkFJ", False),),
+    "PrivateKeyDetector": (("PRIVATE KEY", False), ("PuTTY-User-Key-File-2", False)),
+    "PypiTokenDetector": (("pypi-AgE", False),),
+    "SendGridDetector": ((r"SG\.[a-zA-Z0-9_-]{22}\.", False),),
+    "SlackDetector": (("xox", True), (r"hooks\.slack\.com", True)),
+    "SoftlayerDetector": ((r"softlayer|sl[_-]?(?:api)?(?:key|pwd|pass|token)", True),),
+    "SquareOAuthDetector": (("sq0csp-", False),),
+    "StripeDetector": (("k_live_", False),),
+    "TelegramBotTokenDetector": ((r":[0-9A-Za-z_-]{35}", False),),
+    "TwilioKeyDetector": ((r"AC[a-z0-9]{32}", False), (r"SK[a-z0-9]{32}", False)),
+}
+
+# a line the eager config parse cannot accept: not indented, not blank, not a comment or
+# section, and no option name before a delimiter (configparser then raises ParsingError)
+_NOT_CONFIG_LINE = re.compile(r"^(?:[=:]|[^\s#;\[=:][^\n=:]*$)", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Secret:
+    """One secret detect-secrets reports in a file."""
+
+    #: 1-based line number
+    line: int
+    #: detect-secrets' type name, e.g. "AWS Access Key"
+    type: str
+    #: sha1 of the secret, as in a detect-secrets baseline
+    hashed_secret: str
+    #: the secret itself; callers must mask it before showing anything
+    value: str = field(repr=False)
+
+
+def mask(secret: str) -> str:
+    """The secret with too little left to recover it: a 4-character hint only on long secrets."""
+    if len(secret) >= 16:
+        return secret[:4] + "*" * (len(secret) - 4)
+    return "*" * len(secret)
+
+
+def _fold(text: str) -> str:
+    """Lower-case ``text`` so that a lower-case literal search finds what ``re.I`` would."""
+    if text.isascii():
+        return text.lower()
+    # re.IGNORECASE equates these with i and s; str.lower() does not (or adds a combining dot)
+    return text.replace("\u0130", "i").lower().replace("\u0131", "i").replace("\u017f", "s")
+
+
+class _NamedText(io.StringIO):
+    """An in-memory text file with a name, as detect-secrets' transformers expect."""
+
+    def __init__(self, text: str, name: str) -> None:
+        super().__init__(text)  # newline="\n": lines split as in the normalised text
+        self.name = name
+
+
+class _RawLines:
+    """The file's lines as ``readlines()`` gives them, built only for the slices asked for."""
+
+    def __init__(self, parts: list[str]) -> None:
+        self.parts = parts
+
+    def __getitem__(self, window: slice) -> list[str]:
+        last = len(self.parts) - 1
+        start, stop, _ = window.indices(len(self.parts))
+        return [self.parts[i] + "\n" if i < last else self.parts[i] for i in range(start, stop)]
+
+
+def _split_lines(text: str) -> list[str]:
+    """Lines without their newline, as ``readlines()`` would cut them."""
+    parts = text.split("\n")
+    if parts[-1] == "":
+        parts.pop()
+    return parts
+
+
+def _marked_lines(pattern: re.Pattern[str], subject: str) -> Iterator[int]:
+    """0-based indexes of the lines of ``subject`` holding a match (triggers never span lines)."""
+    line = last = 0
+    match = pattern.search(subject)
+    while match is not None:
+        start = match.start()
+        line += subject.count("\n", last, start)
+        last = start
+        yield line
+        end_of_line = subject.find("\n", start)
+        if end_of_line < 0:
+            return
+        match = pattern.search(subject, end_of_line + 1)
+
+
+class Scanner:
+    """Scans files with the active detect-secrets plugins; use through :func:`scanner`."""
+
+    def __init__(self) -> None:
+        from detect_secrets.__version__ import VERSION as version
+        from detect_secrets.core import scan
+        from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
+        from detect_secrets.plugins.keyword import DENYLIST
+        from detect_secrets.settings import get_plugins
+        from detect_secrets.transformers import get_transformers
+        from detect_secrets.transformers.config import (
+            ConfigFileTransformer,
+            EagerConfigFileTransformer,
+        )
+
+        self._core = scan
+        self.plugins: list[Any] = list(get_plugins())
+        self.transformers: list[Any] = list(get_transformers())
+        self._cheap_refusal: dict[type, Callable[[str], bool]] = {
+            ConfigFileTransformer: _config_refused,
+            EagerConfigFileTransformer: _NOT_CONFIG_LINE.search,  # type: ignore[dict-item]
+        }
+        # (pattern, lowered text?, index of the plugin it speaks for); None: no prefilter
+        self.triggers: list[tuple[re.Pattern[str], bool, int]] | None = []
+        for index, plugin in enumerate(self.plugins):
+            if version != TRIGGERS_VERSION:
+                self.triggers = None
+                break
+            name = type(plugin).__name__
+            if isinstance(plugin, HighEntropyStringsPlugin):
+                shortest = max(1, math.floor(2**plugin.entropy_limit) - 1)
+                quoted = rf"(['\"])[{re.escape(plugin.charset)}]{{{shortest},}}\1"
+                self.triggers.append((re.compile(quoted), False, index))
+            elif name == "KeywordDetector":
+                self.triggers.append((re.compile("|".join(DENYLIST)), True, index))
+            elif name in _TRIGGERS:
+                for pattern, lowered in _TRIGGERS[name]:
+                    self.triggers.append((re.compile(pattern), lowered, index))
+            else:
+                self.triggers = None  # a plugin we cannot prefilter: every line is a candidate
+                break
+
+    def scan(self, path: str, data: bytes) -> list[Secret]:
+        """What detect-secrets reports for a file named ``path`` holding ``data``.
+
+        One result per (type, secret), on the first line it appears, as in a baseline.
+        """
+        scan = self._core
+        if scan._is_filtered_out(required_filter_parameters=["filename"], filename=path):
+            return []
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return []  # binary: detect-secrets skips files it cannot read as text
+        if "\r" in text:  # the universal newlines of a file opened in text mode
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        found = self._first_pass(path, text)
+        if not found:
+            eager = self._transformed(path, text, eager=True)
+            if eager:
+                found = self._slow(path, eager)
+        unique: dict[tuple[str, str], Secret] = {}
+        for secret in found:
+            unique.setdefault((secret.type, secret.hashed_secret), secret)
+        return list(unique.values())
+
+    def _first_pass(self, path: str, text: str) -> list[Secret]:
+        lines = self._transformed(path, text, eager=False)
+        if lines:
+            return self._slow(path, lines)
+        if self.triggers is None:
+            return self._slow(path, _NamedText(text, path).readlines())
+        return self._fast(path, text)
+
+    def _transformed(self, path: str, text: str, *, eager: bool) -> list[str] | None:
+        """detect-secrets' ``get_transformed_file``, skipping parses proven to fail."""
+        from detect_secrets.transformers.exceptions import ParsingError
+
+        for transformer in self.transformers:
+            if transformer.is_eager != eager or not transformer.should_parse_file(path):
+                continue
+            refused = self._cheap_refusal.get(type(transformer))
+            if refused is not None and refused(text):
+                continue
+            try:
+                return list(transformer.parse_file(_NamedText(text, path)))
+            except ParsingError:
+                continue
+        return None
+
+    def _slow(self, path: str, lines: Sequence[str]) -> list[Secret]:
+        """detect-secrets' own line loop, for transformed files."""
+        numbered = list(enumerate(lines, start=1))
+        found = self._core._process_line_based_plugins(numbered, filename=path)
+        return [_secret(potential) for potential in found]
+
+    def _fast(self, path: str, text: str) -> list[Secret]:
+        assert self.triggers is not None
+        candidates: dict[int, int] = {}
+        lowered: str | None = None
+        for pattern, on_lowered, plugin_index in self.triggers:
+            if on_lowered and lowered is None:
+                lowered = _fold(text)
+            for line in _marked_lines(pattern, lowered if on_lowered else text):  # type: ignore[arg-type]
+                candidates[line] = candidates.get(line, 0) | (1 << plugin_index)
+        if not candidates:
+            return []
+        parts = _split_lines(text)
+        raw = _RawLines(parts)
+        found: list[Secret] = []
+        for index in sorted(candidates):
+            if index < len(parts):
+                plugins = [p for i, p in enumerate(self.plugins) if candidates[index] >> i & 1]
+                found.extend(self._line(path, parts[index].rstrip(), index + 1, raw, plugins))
+        return found
+
+    def _line(self, path: str, line: str, number: int, raw: _RawLines, plugins: list[Any]) -> (
+        list[Secret]
+    ):
+        """detect-secrets' per-line step (``_process_line_based_plugins``) for some plugins."""
+        from detect_secrets.util.code_snippet import get_code_snippet
+
+        scan = self._core
+        context = get_code_snippet(lines=raw, line_number=number)  # type: ignore[arg-type]
+        found = [
+            potential
+            for plugin in plugins
+            for potential in scan._scan_line(
+                plugin=plugin, filename=path, line=line, line_number=number, context=context
+            )
+            if not scan._is_filtered_out(
+                required_filter_parameters=["context"],
+                filename=potential.filename,
+                secret=potential.secret_value,
+                plugin=plugin,
+                line=line,
+                context=context,
+            )
+        ]
+        if not found or scan._is_filtered_out(
+            required_filter_parameters=["line"], filename=path, line=line, context=context
+        ):
+            return []
+        return [_secret(potential) for potential in found]
+
+
+def _config_refused(text: str) -> bool:
+    """True when configparser would stop at the first line: it is not a ``[section]``."""
+    for line in text.split("\n", 64)[:64]:
+        value = line.strip()
+        if value and not value.startswith(("#", ";")):
+            return not value.startswith("[")
+    return False
+
+
+def _secret(potential: Any) -> Secret:
+    return Secret(
+        line=potential.line_number,
+        type=potential.type,
+        hashed_secret=potential.secret_hash,
+        value=potential.secret_value or "",
+    )
+
+
+@contextmanager
+def scanner() -> Iterator[Scanner]:
+    """A :class:`Scanner` under detect-secrets' default settings, restored on exit.
+
+    The file-exists filter is off: the files live in memory, inside archives.
+    """
+    from detect_secrets.settings import default_settings
+
+    with default_settings() as settings:
+        settings.disable_filters("detect_secrets.filters.common.is_invalid_file")
+        yield Scanner()

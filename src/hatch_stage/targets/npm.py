@@ -1,0 +1,322 @@
+"""The npm staged-publishing client: the registry's ``/-/stage`` API (npm CLI 11.15+).
+
+``POST /-/stage/package/<name>`` stages a publish document; ``GET /-/stage`` lists (paged),
+``GET /-/stage/<id>`` views, ``GET /-/stage/<id>/tarball`` downloads, ``POST
+/-/stage/<id>/approve`` makes it live and ``DELETE /-/stage/<id>`` rejects it. Approve and
+reject carry a one-time password in ``npm-otp`` when the registry asks for one (see
+:mod:`hatch_stage.npm.otp`). Stage ids are checked to be UUIDs before any request, and every
+failure becomes an error whose message says what to do.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import os
+import re
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx2
+
+from .. import http
+from ..errors import AuthError, HatchStageError, OtpRequired, RegistryError, UploadError
+from ..models import Credentials
+from ..npm.auth import find_credentials
+from ..npm.npmrc import configured_registry
+from ..npm.otp import OTP_HEADER, WebAuth, is_challenge, terminal_web_auth, wait_for_token, web_urls
+from ..npm.registry import escape_name, validate_registry
+from .interface import StageClient, StagedItem
+
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+PER_PAGE = 100
+MAX_PAGES = 1000
+_CHUNK = 1 << 16
+#: what a 404 for a stage id means
+GONE = "it was approved or rejected already, or this account cannot see it"
+_FILE_UNSAFE = re.compile(r"[^A-Za-z0-9._+-]|^\.+")
+
+
+def check_stage_id(stage_id: str) -> str:
+    """``stage_id`` if it is a UUID (what npm registries issue), else an error before any call."""
+    if not UUID.match(stage_id):
+        raise RegistryError(
+            f"{stage_id!r} is not a stage id: npm stage ids are UUIDs such as "
+            "3f2b8c1e-5d4a-4e6f-9a7b-1c2d3e4f5a6b (see `hatch-stage list`)",
+            code="invalid_stage_id",
+        )
+    return stage_id.lower()
+
+
+def _item(record: Mapping[str, Any]) -> StagedItem:
+    return StagedItem(
+        stage_id=str(record.get("id", "")),
+        name=str(record.get("packageName", "")),
+        version=str(record.get("version", "")),
+        tag=record.get("tag"),
+        created_at=record.get("createdAt"),
+        status="staged",
+        raw=dict(record),
+    )
+
+
+def _json(response: httpx2.Response, error: type[HatchStageError], what: str) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise error(f"{what}: the registry answered {response.status_code} without JSON") from None
+
+
+class NpmStageClient(StageClient):
+    """Talks to one npm registry's staging area with one token."""
+
+    target = "npm"
+
+    def __init__(self, registry: str, credentials: Credentials | None, *,
+                 web_auth: WebAuth | None = None, session: httpx2.Client | None = None) -> None:
+        """:param web_auth: how to take the user through the web flow; None where nobody can
+        (``--json``, no terminal): a web challenge then fails with a clear error."""
+        self.registry = validate_registry(registry)
+        self._credentials = credentials
+        self._web_auth = web_auth
+        self._session = session or http.client()
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> NpmStageClient:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.close()
+
+    # -- transport ---------------------------------------------------------------------------
+
+    def check_id(self, stage_id: str) -> str:
+        return check_stage_id(stage_id)
+
+    def _headers(self, otp: str | None = None) -> dict[str, str]:
+        headers = {"Accept": "application/json"}
+        if self._credentials is not None:
+            headers["Authorization"] = f"Bearer {self._credentials.token}"
+        if otp:
+            headers[OTP_HEADER] = otp
+        return headers
+
+    def _send(self, method: str, path: str, *, error: type[HatchStageError], what: str,
+              otp: str | None = None, **kwargs: Any) -> httpx2.Response:
+        headers = {**self._headers(otp), **kwargs.pop("headers", {})}
+        return http.send(self._session, method, self.registry + path, headers=headers,
+                         error=error, what=what, **kwargs)
+
+    def _fail(self, response: httpx2.Response, error: type[HatchStageError], what: str,
+              missing: str = GONE) -> HatchStageError:
+        """The error for a failed answer, worded for what the user was doing.
+
+        :param missing: what a 404 most likely means here
+        """
+        response.read()
+        detail = http.problem_detail(response)
+        status = response.status_code
+        if status == 401:
+            return AuthError(
+                f"could not {what}: {self.registry} did not accept the token (401: {detail}); "
+                "log in again with `hatch-stage login --npm`, or set NPM_TOKEN to a valid token",
+                code="not_logged_in",
+            )
+        if status == 403:
+            needed = (
+                "staged-publish (or publish) permission for the package" if error is UploadError
+                else "publish permission for the package: a token that may only stage can "
+                "neither approve nor reject"
+            )
+            return AuthError(f"this token cannot {what} (403: {detail}); the account needs "
+                             f"{needed}", code="forbidden")
+        if status == 404:
+            return error(f"could not {what}: not found on {self.registry} (404: {detail}); "
+                         f"{missing}", code="not_found")
+        if status == 409:
+            return error(f"could not {what}: that version is already staged or published (409: "
+                         f"{detail}); bump the version", code="conflict")
+        if status == 429:
+            wait = response.headers.get("retry-after")
+            later = f" after {wait} s" if wait else " later"
+            return error(f"could not {what}: rate limited by {self.registry} (429); try "
+                         f"again{later}", code="rate_limited")
+        if status >= 500:
+            return error(f"could not {what}: {self.registry} failed ({status}: {detail}) even "
+                         "after retries; try again later", code="registry_unavailable")
+        return error(f"could not {what}: {self.registry} answered {status}: {detail}")
+
+    def _with_second_factor(self, method: str, path: str, otp: str | None, what: str) -> (
+        httpx2.Response
+    ):
+        # a second factor is spent once: never resend it on a 5xx
+        response = self._send(method, path, otp=otp, error=RegistryError, what=what,
+                              idempotent=False)
+        if not is_challenge(response):
+            return response
+        urls = web_urls(response)
+        if urls is not None:
+            auth_url, done_url = urls
+            if self._web_auth is None:
+                raise OtpRequired(
+                    f"{what} needs a second factor: the registry offers web authentication at "
+                    f"{auth_url}, but there is no terminal to wait on."
+                )
+            self._web_auth.show(auth_url)
+            token = wait_for_token(self._session, done_url, self.registry, self._web_auth,
+                                   self._headers())
+            response = self._send(method, path, otp=token, error=RegistryError, what=what,
+                                  idempotent=False)
+            if is_challenge(response):
+                raise OtpRequired(f"{what}: the registry did not accept the web authentication.")
+            return response
+        if otp:
+            raise OtpRequired(
+                f"{what}: the registry refused the one-time password: it is wrong, expired or "
+                "already used (each code works once; wait for the next one)."
+            )
+        raise OtpRequired(f"{what} needs a one-time password from your authenticator app.")
+
+    # -- StageClient -------------------------------------------------------------------------
+
+    def list(self, package: str | None = None) -> list[StagedItem]:
+        items: list[StagedItem] = []
+        for page in range(MAX_PAGES):
+            params: dict[str, Any] = {"page": page, "perPage": PER_PAGE}
+            if package:
+                params["package"] = package
+            response = self._send("GET", "-/stage", params=params, error=RegistryError,
+                                  what="list the staged versions")
+            if response.status_code != 200:
+                raise self._fail(response, RegistryError, "list the staged versions",
+                                 "does this registry support staged publishing (npm 11.15+)?")
+            document = _json(response, RegistryError, "list the staged versions")
+            batch = document.get("items", []) if isinstance(document, dict) else []
+            items.extend(_item(record) for record in batch if isinstance(record, dict))
+            total = document.get("total") if isinstance(document, dict) else None
+            complete = isinstance(total, int) and len(items) >= total
+            if not batch or complete or len(batch) < PER_PAGE:
+                break
+        return items
+
+    def view(self, stage_id: str) -> StagedItem:
+        stage_id = check_stage_id(stage_id)
+        what = f"view staged version {stage_id}"
+        response = self._send("GET", f"-/stage/{stage_id}", error=RegistryError, what=what)
+        if response.status_code != 200:
+            raise self._fail(response, RegistryError, what)
+        return _item(_json(response, RegistryError, what))
+
+    def download(self, stage_id: str, directory: Path) -> builtins.list[Path]:
+        item = self.view(stage_id)
+        what = f"download staged version {item.stage_id}"
+        # npm stage download's name; the registry's words are made safe for a file name
+        target = directory / _FILE_UNSAFE.sub("-", f"{item.name.lstrip('@')}-{item.version}-"
+                                                   f"{item.stage_id}.tgz")
+        directory.mkdir(parents=True, exist_ok=True)
+        response = self._send("GET", f"-/stage/{item.stage_id}/tarball", stream=True,
+                              headers={"Accept": "application/octet-stream"},
+                              error=RegistryError, what=what)
+        part = directory / f".{target.name}.part"
+        try:
+            if response.status_code != 200:
+                raise self._fail(response, RegistryError, what)
+            shasum = hashlib.sha1()
+            with part.open("wb") as out:
+                for chunk in response.iter_bytes(_CHUNK):
+                    shasum.update(chunk)
+                    out.write(chunk)
+            expected = str(item.raw.get("shasum") or "").lower()
+            if expected and shasum.hexdigest() != expected:
+                raise RegistryError(f"{what}: the tarball's sha1 {shasum.hexdigest()} does not "
+                                    f"match the registry's {expected}; not keeping it",
+                                    code="hash_mismatch")
+            os.replace(part, target)
+        finally:
+            response.close()
+            part.unlink(missing_ok=True)
+        return [target]
+
+    def approve(self, stage_id: str, otp: str | None) -> Mapping[str, Any]:
+        stage_id = check_stage_id(stage_id)
+        what = f"approve staged version {stage_id}"
+        response = self._with_second_factor("POST", f"-/stage/{stage_id}/approve", otp, what)
+        if response.status_code not in (200, 201):
+            raise self._fail(response, RegistryError, what)
+        document = _json(response, RegistryError, what) if response.content else {}
+        return document if isinstance(document, dict) else {"message": str(document)}
+
+    def reject(self, stage_id: str, otp: str | None) -> Mapping[str, Any]:
+        stage_id = check_stage_id(stage_id)
+        what = f"reject staged version {stage_id}"
+        response = self._with_second_factor("DELETE", f"-/stage/{stage_id}", otp, what)
+        if response.status_code not in (200, 202, 204):
+            raise self._fail(response, RegistryError, what)
+        return {"message": f"staged version {stage_id} rejected"}
+
+    # -- publishing ----------------------------------------------------------------------------
+
+    def packument(self, name: str) -> Mapping[str, Any] | None:
+        """The registry's document for ``name`` (all published versions), or None if unknown."""
+        what = f"read {name} from the registry"
+        response = self._send("GET", escape_name(name), error=UploadError, what=what)
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self._fail(response, UploadError, what)
+        document = _json(response, UploadError, what)
+        return document if isinstance(document, dict) else None
+
+    def staged_versions(self, name: str) -> dict[str, str]:
+        """Staged version -> stage id, for one package."""
+        return {item.version: item.stage_id for item in self.list(name) if item.name == name}
+
+    def stage_publish(self, name: str, document: Path) -> dict[str, Any]:
+        """Send a publish document (see :mod:`hatch_stage.npm.publish`) to the staging area."""
+        what = f"stage {name}"
+        response = self._send(
+            "POST", f"-/stage/package/{escape_name(name)}", error=UploadError, what=what,
+            body=lambda: document.open("rb"),
+            headers={"Content-Type": "application/json",
+                     "Content-Length": str(document.stat().st_size)},
+        )
+        if response.status_code not in (200, 201):
+            raise self._fail(response, UploadError, what)
+        answer = _json(response, UploadError, what)
+        if not isinstance(answer, dict) or not isinstance(answer.get("stageId"), str):
+            raise UploadError(f"{what}: the registry staged it but answered without a stageId")
+        return answer
+
+
+def npm_client(registry: str | None, project_root: Path, *, interactive: bool | None = None,
+               environ: Mapping[str, str] | None = None) -> NpmStageClient:
+    """The client the review commands use: registry from the flag, ``.npmrc`` or npm's default,
+    and a real token (trusted publishing tokens cannot manage staged versions).
+
+    :param interactive: whether the web flow may wait for a person; by default, when stdin
+        and stderr are terminals. Pass False under ``--json`` or ``-y``.
+    """
+    manifest_name = _package_name(project_root)
+    url = configured_registry(registry, project_root, manifest_name, environ)
+    credentials = find_credentials(url, purpose="manage", package=manifest_name,
+                                   project_root=project_root, environ=environ)
+    if interactive is None:
+        interactive = sys.stdin.isatty() and sys.stderr.isatty()
+    return NpmStageClient(url, credentials, web_auth=terminal_web_auth() if interactive else None)
+
+
+def _package_name(project_root: Path) -> str | None:
+    import json
+
+    try:
+        text = (project_root / "package.json").read_text(encoding="utf-8-sig")
+        name = json.loads(text).get("name")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return name if isinstance(name, str) else None

@@ -1,0 +1,348 @@
+"""The Python target: PEP 694 (Upload 2.0) publishing sessions, as hatch-stage serve speaks them.
+
+One session per release. Staging creates the session (or resumes the open one of the same
+version), uploads every artifact with ``http-post-bytes`` streamed from disk, attaches
+attestations and completes each file. Approving publishes the session, rejecting cancels
+it; both carry the one-time password in ``X-Hatch-Stage-OTP``. Listing uses the registry's
+session listing (``GET /upload/2.0/sessions``), an index-specific extension.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import os
+import re
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx2
+
+from .. import http
+from ..errors import AuthError, OtpRequired, RegistryError, UploadError
+from ..models import Artifact, Attestation, Credentials, Project, StagedRelease
+from ..progress import transfer
+from .interface import StageClient, StagedItem
+
+UPLOAD_TYPE = "application/vnd.pypi.upload.v2+json"
+SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
+META = {"api-version": "2.0"}
+ROOT = "/upload/2.0"
+OTP_HEADER = "X-Hatch-Stage-OTP"
+#: a session id as the registry issues them (letters, digits, - and _)
+STAGE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+#: how long to wait for a file or session the registry is still processing
+PROCESSING_WAIT = 60.0
+
+
+def check_stage_id(stage_id: str) -> str:
+    if not STAGE_ID.match(stage_id):
+        raise RegistryError(
+            f"{stage_id!r} is not a stage id (copy it from `hatch-stage list`)",
+            code="invalid_stage_id",
+        )
+    return stage_id
+
+
+class Pep694Client(StageClient):
+    """Talks Upload 2.0 to one registry with one token."""
+
+    target = "python"
+
+    def __init__(self, registry: str, credentials: Credentials, label: str | None = None) -> None:
+        base = registry.rstrip("/")
+        #: what users see; the embedded registry shows its data directory, not its port
+        self.registry = label or base
+        self.credentials = credentials
+        self.http = http.client(base, {"Authorization": f"Bearer {credentials.token}"})
+
+    def check_id(self, stage_id: str) -> str:
+        return check_stage_id(stage_id)
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        url: str,
+        what: str,
+        *,
+        otp: str | None = None,
+        document: Mapping[str, Any] | None = None,
+        idempotent: bool = True,
+        **kwargs: Any,
+    ) -> httpx2.Response:
+        headers = dict(kwargs.pop("headers", {}))
+        if otp:
+            headers[OTP_HEADER] = otp
+        if document is not None:
+            headers["Content-Type"] = UPLOAD_TYPE
+            kwargs["json"] = {"meta": META, **document}
+        response = http.send(
+            self.http,
+            method,
+            url,
+            error=RegistryError,
+            what=what,
+            headers=headers,
+            idempotent=idempotent,
+            **kwargs,
+        )
+        if response.status_code >= 400:
+            self._fail(response, what)
+        return response
+
+    def _fail(self, response: httpx2.Response, what: str) -> None:
+        status, detail = response.status_code, http.problem_detail(response)
+        if status == 401 and "otp" in response.headers.get("www-authenticate", "").lower():
+            raise OtpRequired(f"the registry needs a fresh one-time password: {detail}.")
+        if status == 401:
+            raise AuthError(
+                f"the registry refused the token ({detail}): check HATCH_STAGE_TOKEN "
+                "or run `hatch-stage login` again"
+            )
+        if status == 403:
+            raise AuthError(f"this token cannot {what}: {detail}", code="forbidden")
+        if status == 404:
+            raise RegistryError(f"not found while trying to {what}: {detail}", code="not_found")
+        if status == 409:
+            raise RegistryError(f"conflict: {detail}", code="conflict")
+        if status == 429 or status >= 500:
+            raise RegistryError(
+                f"the registry kept failing ({status}) while trying to {what}, after "
+                f"{http.RETRIES + 1} attempts: {detail}; try again later",
+                code="registry_unavailable",
+            )
+        raise RegistryError(f"could not {what} ({status}): {detail}")
+
+    def _session_url(self, stage_id: str) -> str:
+        return f"{ROOT}/sessions/{check_stage_id(stage_id)}"
+
+    # -- review -----------------------------------------------------------------------------
+
+    def list(self, package: str | None = None) -> builtins.list[StagedItem]:
+        items: builtins.list[StagedItem] = []
+        page = 0
+        while True:
+            params = {"status": "open", "page": str(page), "per-page": "100"}
+            if package:
+                params["project"] = package
+            document = self._call(
+                "GET", f"{ROOT}/sessions", "list staged releases", params=params
+            ).json()
+            sessions = document.get("sessions", [])
+            items.extend(item_of(session) for session in sessions)
+            if not sessions or len(items) >= int(document.get("total", 0)):
+                return items
+            page += 1
+
+    def view(self, stage_id: str) -> StagedItem:
+        return item_of(self.session(stage_id))
+
+    def session(self, stage_id: str) -> dict[str, Any]:
+        document: dict[str, Any] = self._call(
+            "GET", self._session_url(stage_id), f"view stage {stage_id}"
+        ).json()
+        return document
+
+    def download(self, stage_id: str, directory: Path) -> builtins.list[Path]:
+        document = self.session(stage_id)
+        directory.mkdir(parents=True, exist_ok=True)
+        written = []
+        for filename, entry in sorted(document.get("files", {}).items()):
+            if entry.get("status") != "completed" or not entry.get("url"):
+                continue
+            written.append(self._download_file(filename, entry, directory))
+        if not written:
+            raise RegistryError(f"stage {stage_id} has no completed files to download")
+        return written
+
+    def _download_file(self, filename: str, entry: Mapping[str, Any], directory: Path) -> Path:
+        if "/" in filename or "\\" in filename or filename in (".", ".."):
+            raise RegistryError(f"the registry named a file {filename!r}; refusing to write it")
+        expected = str(entry.get("hashes", {}).get("sha256", ""))
+        target = directory / filename
+        partial = target.with_name(f".{filename}.part")
+        digest = hashlib.sha256()
+        with self.http.stream("GET", str(entry["url"])) as response:
+            if response.status_code != 200:
+                response.read()
+                self._fail(response, f"download {filename}")
+            with partial.open("wb") as out:
+                for chunk in response.iter_bytes(1 << 20):
+                    digest.update(chunk)
+                    out.write(chunk)
+        if digest.hexdigest() != expected:
+            partial.unlink()
+            raise RegistryError(
+                f"{filename}: the downloaded bytes do not match the staged sha256; nothing was kept"
+            )
+        os.replace(partial, target)
+        return target
+
+    def approve(self, stage_id: str, otp: str | None) -> Mapping[str, Any]:
+        url = f"{self._session_url(stage_id)}/publish"
+        # a one-time password is spent once: an approval is never resent after a 5xx
+        what = f"approve stage {stage_id}"
+        document = self._call("POST", url, what, otp=otp, document={}, idempotent=False).json()
+        return self._settled(stage_id, document)
+
+    def reject(self, stage_id: str, otp: str | None) -> Mapping[str, Any]:
+        document: Mapping[str, Any] = self._call(
+            "DELETE",
+            self._session_url(stage_id),
+            f"reject stage {stage_id}",
+            otp=otp,
+            idempotent=False,
+        ).json()
+        return document
+
+    def _settled(self, stage_id: str, document: dict[str, Any]) -> dict[str, Any]:
+        """Poll a session the registry is still processing (publish may be asynchronous)."""
+        deadline = time.monotonic() + PROCESSING_WAIT
+        while document.get("status") == "processing" and time.monotonic() < deadline:
+            time.sleep(0.5)
+            document = self.session(stage_id)
+        if document.get("status") == "error":
+            raise RegistryError(
+                f"the registry could not publish stage {stage_id}: "
+                f"{'; '.join(map(str, document.get('notices', [])))}"
+            )
+        return document
+
+    # -- staging ----------------------------------------------------------------------------
+
+    def published_versions(self, name: str) -> builtins.list[str]:
+        """Versions on the live index (PEP 691 JSON, PEP 700 ``versions``); [] for a new project."""
+        response = http.send(
+            self.http,
+            "GET",
+            f"/simple/{name}/",
+            error=RegistryError,
+            what=f"read the published versions of {name}",
+            headers={"Accept": SIMPLE_JSON},
+        )
+        if response.status_code == 404:
+            return []
+        if response.status_code != 200:
+            self._fail(response, f"read the published versions of {name}")
+        return [str(v) for v in response.json().get("versions", [])]
+
+    def open_session(self, project: Project) -> dict[str, Any]:
+        """Create the release's session, or take up the open one (a rerun resumes it)."""
+        response = http.send(
+            self.http,
+            "POST",
+            f"{ROOT}/",
+            error=UploadError,
+            what="create the publishing session",
+            headers={"Content-Type": UPLOAD_TYPE},
+            json={"meta": META, "name": project.name, "version": project.version},
+        )
+        if response.status_code == 409 and response.headers.get("location"):
+            existing = self._call(
+                "GET", response.headers["location"], "read the open session"
+            ).json()
+            if existing.get("status") == "open":
+                return dict(existing)
+        if response.status_code >= 400:
+            self._fail(response, f"stage {project.name} {project.version}")
+        return dict(response.json())
+
+    def stage(
+        self, project: Project, artifacts: Sequence[Artifact], attestations: Sequence[Attestation]
+    ) -> StagedRelease:
+        session = self.open_session(project)
+        uploaded = session.get("files", {})
+        if (
+            uploaded
+            and all(_same(uploaded.get(a.filename), a) for a in artifacts)
+            and set(uploaded) == {a.filename for a in artifacts}
+        ):
+            raise UploadError(
+                f"{project.name} {project.version} is already staged as {session['id']} "
+                f"(approve or reject it first)",
+                code="already_staged",
+            )
+        by_name = {attestation.artifact: attestation for attestation in attestations}
+        for artifact in artifacts:
+            if _same(uploaded.get(artifact.filename), artifact):
+                continue  # finished by an earlier, interrupted run
+            self._upload(session, artifact, by_name.get(artifact.filename))
+        final = self.session(str(session["id"]))
+        return StagedRelease(
+            stage_id=str(final["id"]), preview_url=str(final["links"]["stage"]), data=final
+        )
+
+    def _upload(
+        self, session: Mapping[str, Any], artifact: Artifact, attestation: Attestation | None
+    ) -> None:
+        started = self._call(
+            "POST",
+            session["links"]["upload"],
+            f"start the upload of {artifact.filename}",
+            document={
+                "filename": artifact.filename,
+                "size": artifact.size,
+                "hashes": {"sha256": artifact.sha256},
+                "mechanism": "http-post-bytes",
+            },
+        ).json()
+        mechanism = started["mechanism"]
+
+        def body() -> Iterator[bytes]:
+            return transfer(artifact.path, artifact.filename, artifact.size)
+
+        self._call(
+            "POST",
+            mechanism["file_url"],
+            f"upload {artifact.filename}",
+            body=body,
+            headers={
+                "Content-Type": "application/octet-stream",
+                "Content-Length": str(artifact.size),
+            },
+        )
+        if attestation is not None:
+            self._call(
+                "POST",
+                mechanism["attestations_url"],
+                f"attach provenance to {artifact.filename}",
+                content=attestation.path.read_bytes(),
+                headers={"Content-Type": "application/json"},
+            )
+        done = self._call(
+            "POST", started["links"]["complete"], f"complete {artifact.filename}", document={}
+        ).json()
+        deadline = time.monotonic() + PROCESSING_WAIT
+        while done.get("status") == "processing" and time.monotonic() < deadline:
+            time.sleep(0.5)
+            done = self._call(
+                "GET", started["links"]["file-upload-session"], f"check {artifact.filename}"
+            ).json()
+        if done.get("status") != "completed":
+            raise UploadError(
+                f"the registry did not accept {artifact.filename}: "
+                f"{'; '.join(map(str, done.get('notices', []))) or done.get('status')}"
+            )
+
+
+def _same(entry: Mapping[str, Any] | None, artifact: Artifact) -> bool:
+    """Whether the session already holds exactly this artifact, completed."""
+    if not entry or entry.get("status") != "completed":
+        return False
+    return bool(entry.get("hashes", {}).get("sha256") == artifact.sha256)
+
+
+def item_of(session: Mapping[str, Any]) -> StagedItem:
+    return StagedItem(
+        stage_id=str(session["id"]),
+        name=str(session.get("name", "")),
+        version=str(session.get("version", "")),
+        tag=None,
+        created_at=session.get("created-at"),
+        status=session.get("status"),
+        raw=dict(session),
+    )

@@ -1,0 +1,312 @@
+"""Helpers for the registry tests: real servers on 127.0.0.1, PostgreSQL, built distributions,
+the admin command line in-process, and a small PEP 694 client."""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import io
+import itertools
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pyotp
+
+from hatch_stage import cli
+from hatch_stage.models import Artifact
+from hatch_stage.plugins.python_pack import build
+
+#: the hatch-stage console script of the environment running the tests
+HATCH_STAGE = str(Path(sys.executable).with_name("hatch-stage"))
+UPLOAD_TYPE = "application/vnd.pypi.upload.v2+json"
+META = {"meta": {"api-version": "2.0"}}
+_names = itertools.count(1)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def unique_name(prefix: str = "pkg") -> str:
+    """A project name no other test on the same server uses."""
+    return f"{prefix}-{os.getpid()}-{next(_names)}"
+
+
+def wait_until(check: Any, timeout: float = 20.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+# distributions ----------------------------------------------------------------------------
+
+def module_of(name: str) -> str:
+    return name.replace("-", "_").replace(".", "_")
+
+
+def build_release(workdir: Path, name: str, version: str, marker: str = "") -> list[Artifact]:
+    """[sdist, wheel] of a one-module project built by hatchling; the module says its version
+    (and ``marker``, to build different files under the same names)."""
+    root = workdir / f"{name}-{version}{marker}-src"
+    package = root / "src" / module_of(name)
+    package.mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n\n'
+        f'[project]\nname = "{name}"\nversion = "{version}"\nrequires-python = ">=3.8"\n'
+        f'description = "fixture {name}"\n\n'
+        f'[tool.hatch.build.targets.wheel]\npackages = ["src/{module_of(name)}"]\n')
+    (package / "__init__.py").write_text(f'RELEASE = "{name} {version}{marker}"\n')
+    out = workdir / f"{name}-{version}{marker}-dist"
+    out.mkdir()
+    # sdist first, then the wheel
+    return sorted(build(root, out), key=lambda artifact: artifact.kind != "sdist")
+
+
+def pip_install(index_url: str, requirement: str, target: Path) -> subprocess.CompletedProcess[str]:
+    """A real ``pip install`` from ``index_url`` into ``target`` (no cache, no deps)."""
+    return subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-cache-dir", "--no-deps",
+         "--disable-pip-version-check", "--no-input", "--target", str(target),
+         "--index-url", index_url, requirement],
+        capture_output=True, text=True, timeout=180)
+
+
+def installed_release(target: Path, name: str) -> str:
+    return (target / module_of(name) / "__init__.py").read_text()
+
+
+def twine_upload(url: str, token: str, artifacts: Sequence[Artifact],
+                 ) -> subprocess.CompletedProcess[str]:
+    """A real ``twine upload`` with an API token."""
+    return subprocess.run(
+        [sys.executable, "-m", "twine", "upload", "--repository-url", url, "-u", "__token__",
+         "-p", token, "--non-interactive", "--disable-progress-bar", "--verbose",
+         *(str(artifact.path) for artifact in artifacts)],
+        capture_output=True, text=True, timeout=120)
+
+
+# PostgreSQL -------------------------------------------------------------------------------
+
+def postgres_bindir() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent if found else None
+
+
+@dataclass
+class Postgres:
+    """A throw-away PostgreSQL cluster on 127.0.0.1, run as an unprivileged user."""
+
+    bindir: Path
+    base: Path
+    port: int
+    user: str = "hsci"
+    _databases: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def _run(self, *command: str) -> None:
+        prefix = ["runuser", "-u", "nobody", "--"] if os.getuid() == 0 else []
+        subprocess.run([*prefix, *command], check=True, capture_output=True, timeout=120,
+                       cwd=self.base)
+
+    @classmethod
+    def start(cls) -> Postgres:
+        bindir = postgres_bindir()
+        assert bindir is not None
+        # PostgreSQL refuses to run as root; the cluster belongs to nobody
+        base = Path(tempfile.mkdtemp(prefix="hatch-stage-pg-"))
+        os.chmod(base, 0o755)
+        if os.getuid() == 0:
+            shutil.chown(base, "nobody", "nogroup")
+        server = cls(bindir, base, free_port())
+        server._run(str(bindir / "initdb"), "-D", str(base / "data"), "-U", server.user,
+                    "--auth=trust", "-E", "UTF8", "--no-sync")
+        server._run(str(bindir / "pg_ctl"), "-D", str(base / "data"), "-l", str(base / "log"),
+                    "-w", "-t", "60", "start", "-o",
+                    f"-h 127.0.0.1 -p {server.port} -k {base} -F -c max_connections=200")
+        return server
+
+    def new_database(self) -> str:
+        """A fresh database's URL, so every server starts empty."""
+        name = f"hs{next(self._databases)}"
+        self._run(str(self.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
+                  "-U", self.user, name)
+        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{name}"
+
+    def stop(self) -> None:
+        with contextlib.suppress(subprocess.SubprocessError):
+            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.base / "data"), "-m",
+                      "immediate", "stop")
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+# the registry server --------------------------------------------------------------------
+
+@dataclass
+class Server:
+    """``hatch-stage serve`` in a subprocess, plus ``admin`` on the same storage."""
+
+    data: Path
+    database: str | None
+    port: int = field(default_factory=free_port)
+    extra: Sequence[str] = ()
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def storage_args(self) -> list[str]:
+        return ["--data", str(self.data)] + (["--database", self.database] if self.database else [])
+
+    def start(self) -> Server:
+        log = (self.data.parent / f"{self.data.name}-server.log").open("ab")
+        self.process = subprocess.Popen(
+            [HATCH_STAGE, "serve", "--port", str(self.port), *self.storage_args, *self.extra],
+            stdout=log, stderr=log)
+        log.close()
+
+        def healthy() -> bool:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise AssertionError(f"the server exited: {self.log()}")
+            try:
+                return httpx2.get(f"{self.url}/_/health", timeout=1).status_code == 200
+            except httpx2.TransportError:
+                return False
+
+        wait_until(healthy, 30, "the registry to answer")
+        return self
+
+    def log(self) -> str:
+        return (self.data.parent / f"{self.data.name}-server.log").read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def kill(self) -> None:
+        """``kill -9``: no shutdown, no cleanup."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+
+    def admin(self, *args: str) -> Any:
+        """``hatch-stage admin ... --json`` in-process; returns ``data`` of the envelope."""
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            status = cli.main(["admin", *args, *self.storage_args, "--json"])
+        document = json.loads(out.getvalue())
+        assert status == 0 and document["success"], document
+        return document["data"]
+
+    def admin_cli(self, *args: str, stdin: str = "") -> Any:
+        """The real ``hatch-stage admin ... --json`` in a subprocess; returns the envelope."""
+        completed = subprocess.run([HATCH_STAGE, "admin", *args, *self.storage_args, "--json"],
+                                   input=stdin, capture_output=True, text=True, timeout=60)
+        assert completed.returncode == 0, completed.stdout + completed.stderr
+        return json.loads(completed.stdout)
+
+    def maintainer(self, project: str, role: str = "maintain") -> Account:
+        """A new user with TOTP and a token for ``project``."""
+        user = unique_name("user")
+        secret = self.admin("user", "add", user)["totp_secret"]
+        token = self.admin("token", "create", "--user", user, "--project", project,
+                           "--role", role)["token"]
+        return Account(user, token, secret)
+
+    def client(self, token: str | None = None) -> Upload:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return Upload(httpx2.Client(base_url=self.url, headers=headers, timeout=60))
+
+
+@dataclass
+class Account:
+    user: str
+    token: str
+    totp_secret: str
+
+    def otp(self, steps_ahead: int = 0) -> str:
+        """The code of the current TOTP step (or a later one, to get a fresh unused code)."""
+        return pyotp.TOTP(self.totp_secret).at(time.time() + 30 * steps_ahead)
+
+
+@dataclass
+class Upload:
+    """A minimal PEP 694 client over httpx2."""
+
+    http: httpx2.Client
+
+    def post(self, url: str, document: dict[str, Any] | None = None,
+             headers: dict[str, str] | None = None) -> httpx2.Response:
+        return self.http.post(url, json={**META, **(document or {})},
+                              headers={"Content-Type": UPLOAD_TYPE, **(headers or {})})
+
+    def create(self, name: str, version: str) -> httpx2.Response:
+        return self.post("/upload/2.0/", {"name": name, "version": version})
+
+    def start_file(self, session: dict[str, Any], artifact: Artifact,
+                   **overrides: Any) -> httpx2.Response:
+        return self.post(session["links"]["upload"], {
+            "filename": artifact.filename, "size": artifact.size,
+            "hashes": {"sha256": artifact.sha256}, "mechanism": "http-post-bytes",
+            **overrides})
+
+    def send_bytes(self, file: dict[str, Any], content: Any) -> httpx2.Response:
+        return self.http.post(file["mechanism"]["file_url"], content=content,
+                              headers={"Content-Type": "application/octet-stream"})
+
+    def upload(self, session: dict[str, Any], artifact: Artifact) -> dict[str, Any]:
+        """Start, send and complete one file; returns the completed file document."""
+        started = self.start_file(session, artifact)
+        assert started.status_code == 202, started.text
+        file = started.json()
+        with artifact.path.open("rb") as stream:
+            sent = self.send_bytes(file, stream.read())
+        assert sent.status_code == 200, sent.text
+        completed = self.post(file["links"]["complete"])
+        assert completed.status_code == 201, completed.text
+        return dict(completed.json())
+
+    def stage(self, name: str, version: str, artifacts: Sequence[Artifact]) -> dict[str, Any]:
+        """Create a session and upload every artifact; returns the session document."""
+        created = self.create(name, version)
+        assert created.status_code == 201, created.text
+        session = created.json()
+        for artifact in artifacts:
+            self.upload(session, artifact)
+        return self.status(session)
+
+    def status(self, session: dict[str, Any]) -> dict[str, Any]:
+        response = self.http.get(session["links"]["session"])
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def publish(self, session: dict[str, Any], otp: str | None = None) -> httpx2.Response:
+        return self.post(session["links"]["publish"],
+                         headers={"X-Hatch-Stage-OTP": otp} if otp else None)
+
+    def cancel(self, session: dict[str, Any], otp: str | None = None) -> httpx2.Response:
+        return self.http.delete(session["links"]["session"],
+                                headers={"X-Hatch-Stage-OTP": otp} if otp else None)

@@ -1,0 +1,151 @@
+"""The service layer in-process (the embedded default): no server, no set-up, a local
+principal that needs no OTP; plus expiry, storage resolution and housekeeping."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from stagekit import build_release
+
+from hatch_stage.errors import ConfigError, HatchStageError
+from hatch_stage.registry import Principal, Registry, RegistrySettings, default_data_dir, index
+from hatch_stage.registry.storage import database_url
+
+
+def test_embedded_registry_stages_and_publishes(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HATCH_STAGE_HOME", str(tmp_path / "home"))
+    me = Principal.local()
+    artifacts = build_release(tmp_path, "embedded", "0.1.0")
+    with Registry.open() as registry:
+        assert registry.location == str((tmp_path / "home").resolve())
+        session = registry.create_session(me, "embedded", "0.1.0")
+        for artifact in artifacts:
+            file = registry.start_file(me, session.id, artifact.filename, artifact.size,
+                                       {"sha256": artifact.sha256})
+            with artifact.path.open("rb") as stream:
+                registry.receive_file(me, session.id, file.id, stream)
+            assert registry.complete_file(me, session.id, file.id).status == "completed"
+        assert index.stage_session(registry, session.token).id == session.id
+        assert index.released_files(registry, "embedded") == []
+        published = registry.publish(me, session.id, otp=None)
+        assert published.status == "published"
+        files = index.released_files(registry, "Embedded")
+        assert sorted(f.sha256 for f in files) == sorted(a.sha256 for a in artifacts)
+        path = registry.blobs.path(files[0].sha256)
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == files[0].sha256
+    assert (tmp_path / "home" / "registry.db").is_file()
+    with sqlite3.connect(tmp_path / "home" / "registry.db") as db:
+        assert db.execute("pragma journal_mode").fetchone() == ("wal",)
+
+
+def test_sessions_expire_and_extend_within_limits(tmp_path: Path) -> None:
+    settings = RegistrySettings(session_lifetime=60, max_lifetime=600)
+    me = Principal.local()
+    with Registry.open(tmp_path, settings=settings) as registry:
+        start = time.time()
+        session = registry.create_session(me, "expiring", "1.0")
+        with pytest.raises(HatchStageError, match="already open"):
+            registry.create_session(me, "expiring", "1.0")
+        extended = registry.extend(me, session.id, 10_000)
+        assert extended.expires_at == session.created_at + 600  # capped at the maximum
+
+        registry.clock = lambda: start + 601
+        assert registry.session(me, session.id).status == "canceled"
+        assert "expired" in registry.session(me, session.id).notices[0]
+        with pytest.raises(HatchStageError, match="expired"):
+            registry.extend(me, session.id, 60)
+        renewed = registry.create_session(me, "expiring", "1.0")
+        assert renewed.id != session.id and renewed.token != session.token
+        with pytest.raises(HatchStageError):
+            index.stage_session(registry, session.token)
+
+
+def test_housekeeping_removes_dead_uploads_and_orphan_blobs(tmp_path: Path) -> None:
+    me = Principal.local()
+    with Registry.open(tmp_path, settings=RegistrySettings(gc_grace=0)) as registry:
+        payload = b"x" * 1000
+        digest = hashlib.sha256(payload).hexdigest()
+        session = registry.create_session(me, "swept", "1.0")
+        file = registry.start_file(me, session.id, "swept-1.0.tar.gz", len(payload),
+                                   {"sha256": digest})
+        registry.receive_file(me, session.id, file.id, io.BytesIO(payload))
+        dead = registry.blobs.tmp / "dead.part"
+        dead.write_bytes(b"partial")
+        os.utime(dead, (time.time() - 3600, time.time() - 3600))
+        registry.clock = lambda: time.time() + 5
+        assert registry.maintenance() == {"interrupted": 0, "temporary": 1, "blobs": 0}
+        assert registry.blobs.exists(digest)  # still referenced by the session
+
+        registry.delete_file(me, session.id, file.id)
+        assert not registry.blobs.exists(digest)
+        assert not dead.exists()
+
+
+def test_storage_locations_and_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HATCH_STAGE_HOME", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert default_data_dir() == tmp_path / "xdg" / "hatch-stage"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    assert default_data_dir() == tmp_path / "user" / ".local" / "share" / "hatch-stage"
+    monkeypatch.setenv("HATCH_STAGE_HOME", str(tmp_path / "explicit"))
+    assert default_data_dir() == tmp_path / "explicit"
+
+    url = database_url(tmp_path, "postgresql://hs:secret@db.example:5432/registry")
+    assert url.drivername == "postgresql+psycopg"
+    assert database_url(tmp_path, None).database == str(tmp_path / "registry.db")
+    with pytest.raises(ConfigError, match="not supported"):
+        database_url(tmp_path, "mysql://db.example/registry")
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    Registry.open(tmp_path).close()
+    with sqlite3.connect(tmp_path / "registry.db") as db:
+        db.execute("update schema_version set version = 99")
+    with pytest.raises(ConfigError, match="newer than this hatch-stage"):
+        Registry.open(tmp_path)
+
+
+def test_local_token_acts_as_the_local_owner(tmp_path: Path) -> None:
+    """The embedded server a command starts for itself: its token needs no OTP."""
+    import threading
+
+    import httpx2
+    import uvicorn
+
+    from hatch_stage.registry.app import create_app
+    from hatch_stage.registry.server import bind
+
+    registry = Registry.open(tmp_path)
+    sock = bind("127.0.0.1", 0)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    local = "hst_local_" + "x" * 43
+    server = uvicorn.Server(uvicorn.Config(create_app(registry, base_url=url, local_token=local),
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.01)
+        upload = {"Content-Type": "application/vnd.pypi.upload.v2+json"}
+        meta = {"meta": {"api-version": "2.0"}}
+        http = httpx2.Client(base_url=url, headers={"Authorization": f"Bearer {local}"})
+        session = http.post("/upload/2.0/", json={**meta, "name": "owned", "version": "1"},
+                            headers=upload).json()
+        assert session["actor"] == "local"
+        published = http.post(session["links"]["publish"], json=meta, headers=upload)
+        assert published.status_code == 201 and published.json()["status"] == "published"
+        other = httpx2.post(f"{url}/upload/2.0/", json={**meta, "name": "owned", "version": "2"},
+                            headers={**upload, "Authorization": f"Bearer {local}y"})
+        assert other.status_code == 401
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        registry.close()

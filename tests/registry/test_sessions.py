@@ -1,0 +1,185 @@
+"""PEP 694 Upload 2.0 over real HTTP: sessions, file uploads, the 409 rules, problem+json
+errors, replacing and deleting files, extension, and the session listing extension."""
+
+from __future__ import annotations
+
+import hashlib
+
+import httpx2
+from stagekit import UPLOAD_TYPE, Server, unique_name
+
+
+def test_create_session_document_and_conflict(server: Server) -> None:
+    name = unique_name("Create.Me")
+    client = server.client(server.maintainer(name, role="stage").token)
+    created = client.create(name, "1.0")
+    assert created.status_code == 201
+    assert created.headers["content-type"].startswith(UPLOAD_TYPE)
+    session = created.json()
+    assert created.headers["location"] == session["links"]["session"]
+    assert session["meta"] == {"api-version": "2.0"}
+    assert session["status"] == "open" and session["files"] == {}
+    assert session["mechanisms"] == ["http-post-bytes"]
+    assert set(session["links"]) == {"stage", "upload", "session", "publish", "extend"}
+    assert session["expires-at"].endswith("Z") and "." not in session["expires-at"]
+
+    # a live session for the same release (any spelling of name and version) -> 409 + Location
+    again = client.create(name.upper(), "1.0.0")
+    assert again.status_code == 409
+    assert again.headers["location"] == session["links"]["session"]
+    assert again.headers["content-type"] == "application/problem+json"
+    problem = again.json()
+    assert problem["status"] == 409 and problem["title"] == "Conflict" and problem["detail"]
+
+
+def test_bad_requests_are_problem_documents(server: Server, release_factory) -> None:
+    name = unique_name("bad")
+    client = server.client(server.maintainer(name, role="stage").token)
+    wrong_meta = client.http.post("/upload/2.0/", json={"meta": {"api-version": "3.0"},
+                                                        "name": name, "version": "1"},
+                                  headers={"Content-Type": UPLOAD_TYPE})
+    assert wrong_meta.status_code == 400
+    assert wrong_meta.json()["errors"][0]["source"] == "meta.api-version"
+    assert client.create(name, "not a version").status_code == 400
+    assert client.create("-bad-name-", "1.0").status_code == 400
+
+    session = client.create(name, "1.0").json()
+    artifact = release_factory(name, "1.0")[0]
+    assert client.start_file(session, artifact, mechanism="vnd-acme-postal").status_code == 422
+    assert client.start_file(session, artifact, hashes={"md5": "0" * 32}).status_code == 400
+    wrong_version = client.start_file(session, artifact,
+                                      filename=artifact.filename.replace("1.0", "9.9"))
+    assert wrong_version.status_code == 400
+    assert client.start_file(session, artifact, filename="evil.exe").status_code == 400
+
+
+def test_upload_checks_size_and_hash_and_never_serves_bad_bytes(
+        server: Server, release_factory) -> None:
+    name = unique_name("verify")
+    client = server.client(server.maintainer(name, role="stage").token)
+    session = client.create(name, "1.0").json()
+    artifact = release_factory(name, "1.0")[1]
+    file = client.start_file(session, artifact).json()
+    assert file["status"] == "pending"
+    assert file["mechanism"]["identifier"] == "http-post-bytes"
+
+    good = artifact.path.read_bytes()
+    tampered = good[:-1] + bytes([good[-1] ^ 1])
+    mismatch = client.send_bytes(file, tampered)
+    assert mismatch.status_code == 400 and "sha256" in mismatch.json()["detail"]
+    assert client.send_bytes(file, good[:-5]).status_code == 400
+    assert client.send_bytes(file, good + b"extra").status_code == 400
+    # nothing verified yet: the stage preview does not offer the file
+    preview = httpx2.get(f"{session['links']['stage']}files/{artifact.filename}")
+    assert preview.status_code == 404
+
+    assert client.send_bytes(file, good).status_code == 200
+    attestation = [{"version": 1, "verification_material": {"certificate": "..."},
+                    "envelope": {"statement": "...", "signature": "..."}}]
+    attach = client.http.post(file["mechanism"]["attestations_url"], json=attestation)
+    assert attach.status_code == 200
+    assert client.http.post(file["mechanism"]["attestations_url"],
+                            json={"not": "a list"}).status_code == 400
+    completed = client.post(file["links"]["complete"])
+    assert completed.status_code == 201 and completed.json()["status"] == "completed"
+    served = httpx2.get(f"{session['links']['stage']}files/{artifact.filename}")
+    assert hashlib.sha256(served.content).hexdigest() == artifact.sha256
+    # attestations must come before completion
+    late = client.http.post(file["mechanism"]["attestations_url"], json=attestation)
+    assert late.status_code == 409
+
+
+def test_complete_without_bytes_errors_the_file(server: Server, release_factory) -> None:
+    name = unique_name("nobytes")
+    client = server.client(server.maintainer(name, role="stage").token)
+    session = client.create(name, "1.0").json()
+    artifact = release_factory(name, "1.0")[0]
+    file = client.start_file(session, artifact).json()
+    failed = client.post(file["links"]["complete"])
+    assert failed.status_code == 409
+    status = client.http.get(file["links"]["file-upload-session"]).json()
+    assert status["status"] == "error" and status["notices"]
+    assert client.status(session)["files"][artifact.filename]["status"] == "error"
+    # an errored file cannot be replaced in place: delete it, then start over
+    assert client.start_file(session, artifact).status_code == 409
+    assert client.http.delete(file["links"]["file-upload-session"]).status_code == 204
+    assert client.http.get(file["links"]["file-upload-session"]).json()["status"] == "canceled"
+    assert artifact.filename not in client.status(session)["files"]
+    client.upload(session, artifact)
+    assert client.status(session)["files"][artifact.filename]["status"] == "completed"
+
+
+def test_publish_rules(server: Server, release_factory) -> None:
+    name = unique_name("rules")
+    maintainer = server.maintainer(name)
+    client = server.client(maintainer.token)
+    sdist, wheel = release_factory(name, "1.0")
+    session = client.create(name, "1.0").json()
+    client.upload(session, wheel)
+    pending = client.start_file(session, sdist)
+    assert pending.status_code == 202
+    # a pending file blocks publishing (409 naming it) and cannot be replaced
+    blocked = client.publish(session, maintainer.otp())
+    assert blocked.status_code == 409
+    assert blocked.json()["errors"] == [{"source": sdist.filename, "message": "pending"}]
+    assert client.start_file(session, sdist).status_code == 409
+    file = pending.json()
+    client.send_bytes(file, sdist.path.read_bytes())
+    client.post(file["links"]["complete"])
+    # a completed file may be replaced by a new upload of the same name
+    replaced = client.start_file(session, wheel)
+    assert replaced.status_code == 202
+    with wheel.path.open("rb") as stream:
+        client.send_bytes(replaced.json(), stream)
+    client.post(replaced.json()["links"]["complete"])
+    assert sorted(client.status(session)["files"]) == sorted([sdist.filename, wheel.filename])
+
+    assert client.publish(session, maintainer.otp()).status_code == 201
+    # published files are immutable: a new session for the same release may add files but
+    # gets 409 for a published file name
+    more = client.create(name, "1.0")
+    assert more.status_code == 201
+    assert client.start_file(more.json(), wheel).status_code == 409
+    assert client.start_file(session, wheel).status_code == 409
+
+
+def test_extend_moves_expiry_later(server: Server) -> None:
+    name = unique_name("extend")
+    client = server.client(server.maintainer(name, role="stage").token)
+    session = client.create(name, "1.0").json()
+    extended = client.post(session["links"]["extend"], {"extend-for": 30 * 24 * 3600})
+    assert extended.status_code == 200
+    assert extended.json()["expires-at"] > session["expires-at"]
+    shorter = client.post(session["links"]["extend"], {"extend-for": 1})
+    assert shorter.json()["expires-at"] == extended.json()["expires-at"]
+    assert client.post(session["links"]["extend"], {"extend-for": "soon"}).status_code == 400
+
+
+def test_session_listing_extension(server: Server, release_factory) -> None:
+    name, other = unique_name("listed"), unique_name("hidden")
+    maintainer = server.maintainer(name)
+    client = server.client(maintainer.token)
+    first = client.stage(name, "1.0", release_factory(name, "1.0"))
+    client.publish(first, maintainer.otp())
+    second = client.create(name, "2.0").json()
+    server.client(server.maintainer(other).token).create(other, "1.0")
+
+    listing = client.http.get("/upload/2.0/sessions")
+    assert listing.status_code == 200
+    assert listing.headers["content-type"].startswith(UPLOAD_TYPE)
+    document = listing.json()
+    ids = [item["id"] for item in document["sessions"]]
+    assert ids == [second["id"], first["id"]]  # newest first, other projects invisible
+    assert document["total"] == 2 and document["page"] == 0
+
+    opened = client.http.get("/upload/2.0/sessions", params={"status": "open"}).json()
+    assert [item["id"] for item in opened["sessions"]] == [second["id"]]
+    published = client.http.get("/upload/2.0/sessions",
+                                params={"project": name, "status": "published"}).json()
+    item = published["sessions"][0]
+    assert (item["name"], item["version"], item["status"]) == (name, "1.0", "published")
+    assert item["actor"] == maintainer.user and item["actor-type"] == "user"
+    paged = client.http.get("/upload/2.0/sessions", params={"per-page": 1, "page": 1}).json()
+    assert [item["id"] for item in paged["sessions"]] == [first["id"]]
+    assert client.http.get("/upload/2.0/sessions", params={"status": "bogus"}).status_code == 400
+    assert server.client().http.get("/upload/2.0/sessions").status_code == 401

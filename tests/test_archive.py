@@ -1,0 +1,136 @@
+"""Artifacts are untrusted input: every hostile archive is refused with a clear ArchiveError."""
+
+from __future__ import annotations
+
+import io
+import stat
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from hatch_stage.archive import iter_members
+from hatch_stage.config import ScanLimits
+from hatch_stage.errors import ArchiveError
+from hatch_stage.models import Artifact
+
+
+def make_tar(path: Path, members: list[tuple[tarfile.TarInfo, bytes | None]]) -> Artifact:
+    with tarfile.open(path, "w:gz") as archive:
+        for info, data in members:
+            if data is not None:
+                info.size = len(data)
+            archive.addfile(info, io.BytesIO(data) if data is not None else None)
+    return Artifact(path, "sdist")
+
+
+def regular(name: str, data: bytes) -> tuple[tarfile.TarInfo, bytes]:
+    return tarfile.TarInfo(name), data
+
+
+def make_zip(path: Path, members: list[tuple[zipfile.ZipInfo | str, bytes]]) -> Artifact:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for info, data in members:
+            archive.writestr(info, data)
+    return Artifact(path, "wheel")
+
+
+def read_all(artifact: Artifact, limits: ScanLimits | None = None) -> dict[str, bytes]:
+    return {m.name: m.data for m in iter_members(artifact, limits or ScanLimits())}
+
+
+def test_a_well_formed_sdist_and_wheel_are_read_in_memory(tmp_path: Path) -> None:
+    sdist = make_tar(tmp_path / "ok-1.0.tar.gz", [regular("ok-1.0/ok.py", b"x = 1\n")])
+    wheel = make_zip(tmp_path / "ok-1.0-py3-none-any.whl", [("ok.py", b"x = 1\n")])
+    assert read_all(sdist) == {"ok-1.0/ok.py": b"x = 1\n"}
+    assert read_all(wheel) == {"ok.py": b"x = 1\n"}
+
+
+@pytest.mark.parametrize(
+    "name", ["../escape.py", "pkg/../../escape.py", "/etc/passwd", "C:evil.py"]
+)
+def test_path_traversal_is_refused(tmp_path: Path, name: str) -> None:
+    for artifact in (
+        make_tar(tmp_path / "bad-1.0.tar.gz", [regular(name, b"x")]),
+        make_zip(tmp_path / "bad-1.0-py3-none-any.whl", [(name, b"x")]),
+    ):
+        with pytest.raises(ArchiveError, match="unsafe path") as refused:
+            read_all(artifact)
+        assert artifact.filename in str(refused.value) and repr(name) in str(refused.value)
+
+
+def test_symlink_members_are_refused_not_followed(tmp_path: Path) -> None:
+    link = tarfile.TarInfo("pkg/link")
+    link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+    hard = tarfile.TarInfo("pkg/hard")
+    hard.type, hard.linkname = tarfile.LNKTYPE, "pkg/a.py"
+    for members in ([(link, None)], [regular("pkg/a.py", b"x"), (hard, None)]):
+        artifact = make_tar(tmp_path / "links-1.0.tar.gz", members)
+        refusal = r"links-1\.0\.tar\.gz: member 'pkg/(link|hard)' is a link"
+        with pytest.raises(ArchiveError, match=refusal):
+            read_all(artifact)
+
+    info = zipfile.ZipInfo("pkg/link")
+    info.external_attr = (stat.S_IFLNK | 0o777) << 16
+    wheel = make_zip(tmp_path / "links-1.0-py3-none-any.whl", [(info, b"/etc/passwd")])
+    with pytest.raises(ArchiveError, match="'pkg/link' is a symbolic link"):
+        read_all(wheel)
+
+
+def test_device_files_are_refused(tmp_path: Path) -> None:
+    device = tarfile.TarInfo("pkg/null")
+    device.type = tarfile.CHRTYPE
+    artifact = make_tar(tmp_path / "dev-1.0.tar.gz", [(device, None)])
+    with pytest.raises(ArchiveError, match="'pkg/null' is not a regular file"):
+        read_all(artifact)
+
+
+def test_oversize_member_is_refused(tmp_path: Path) -> None:
+    limits = ScanLimits(max_member_bytes=1000)
+    big = b"y" * 1001
+    for artifact in (
+        make_tar(tmp_path / "big-1.0.tar.gz", [regular("big.txt", big)]),
+        make_zip(tmp_path / "big-1.0-py3-none-any.whl", [("big.txt", big)]),
+    ):
+        refusal = r"'big\.txt' is 1001 bytes, over the 1000-byte limit"
+        with pytest.raises(ArchiveError, match=refusal):
+            read_all(artifact, limits)
+
+
+def test_compression_ratio_bomb_is_refused(tmp_path: Path) -> None:
+    # 8 MiB of zeros deflates to a few KiB: far past the default 200:1
+    zeros = b"\0" * (8 << 20)
+    for artifact in (
+        make_zip(tmp_path / "bomb-1.0-py3-none-any.whl", [("zeros.bin", zeros)]),
+        make_tar(tmp_path / "bomb-1.0.tar.gz", [regular("zeros.bin", zeros)]),
+    ):
+        assert artifact.size < 64 << 10
+        refusal = r"compression ratio over 200:1 at member 'zeros\.bin'"
+        with pytest.raises(ArchiveError, match=refusal):
+            read_all(artifact)
+
+
+def test_too_large_total_is_refused(tmp_path: Path) -> None:
+    limits = ScanLimits(max_total_bytes=5000)
+    members = [(f"part{n}.txt", bytes([65 + n]) * 2000) for n in range(3)]
+    for artifact in (
+        make_tar(tmp_path / "many-1.0.tar.gz", [regular(n, d) for n, d in members]),
+        make_zip(tmp_path / "many-1.0-py3-none-any.whl", list(members)),
+    ):
+        with pytest.raises(ArchiveError, match="members add up to more than 5000 bytes"):
+            read_all(artifact, limits)
+
+
+def test_too_many_members_are_refused(tmp_path: Path) -> None:
+    artifact = make_zip(tmp_path / "swarm-1.0-py3-none-any.whl", [(f"m{n}", b"") for n in range(5)])
+    with pytest.raises(ArchiveError, match="more than 3 members"):
+        read_all(artifact, ScanLimits(max_members=3))
+
+
+def test_unreadable_archive_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "broken-1.0-py3-none-any.whl"
+    path.write_bytes(b"PK\x03\x04 definitely not a zip")
+    refusal = r"broken-1\.0-py3-none-any\.whl: not a readable archive"
+    with pytest.raises(ArchiveError, match=refusal):
+        read_all(Artifact(path, "wheel"))
