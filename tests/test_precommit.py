@@ -87,7 +87,8 @@ def test_clean_commit_passes_and_planted_token_is_refused(
 ) -> None:
     clean = commit(user_repo, pre_commit_home, "clean")
     assert clean.returncode == 0, clean.stdout + clean.stderr
-    assert "hatch-stage check" in clean.stdout and "Passed" in clean.stdout
+    said = clean.stdout + clean.stderr
+    assert "hatch-stage check" in said and "Passed" in said
 
     key = "AKIA" + "".join(random.choices(string.ascii_uppercase + string.digits, k=16))
     module = user_repo / "src" / "sample_pkg" / "cloud.py"

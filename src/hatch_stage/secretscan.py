@@ -5,12 +5,13 @@ files held in memory: same plugins, filters, transformers, line numbers and de-d
 never verifies secrets over the network (that would send them to third parties).
 
 Where the speed comes from. detect-secrets runs some thirty plugins and a dozen filters on every
-line in Python (about 1 MB/s). Almost no line can hold a secret, and every plugin needs something
-specific to find one: a literal (``AKIA``, ``eyJ``, ``PRIVATE KEY``), a keyword, or a quoted run
-of base64/hex characters long enough to pass the entropy limit. So each plugin gets *triggers*:
-regexes that match inside any line the plugin could report, searched through the whole file at C
-speed. Only the lines a trigger marks go through detect-secrets' own per-line code, and only for
-the plugins whose trigger fired; every other line provably yields nothing.
+line in Python (well under 1 MB/s on real source trees). Almost no line can hold a secret, and
+every plugin needs something specific to find one: a literal (``AKIA``, ``eyJ``, ``PRIVATE
+KEY``), a keyword, or a quoted run of base64/hex characters long enough to pass the entropy
+limit. So each plugin gets *triggers*: regexes that match inside any line the plugin could
+report, searched through the whole file at C speed. Only the lines a trigger marks go through
+detect-secrets' own per-line code, and only for the plugins whose trigger fired; every other
+line provably yields nothing.
 
 Why the triggers are a superset (the argument each table entry was checked against):
 
@@ -21,8 +22,8 @@ Why the triggers are a superset (the argument each table entry was checked again
 - triggers for case-insensitive regexes search a lowered copy of the text in which the few
   characters ``re.IGNORECASE`` equates with ASCII letters but ``str.lower`` does not
   (capital I with dot, dotless i, long s) are folded too (:func:`_fold`);
-- the entropy plugins need a quoted string of at least ``2 ** limit`` characters to pass the
-  limit, so shorter quoted strings are not triggers;
+- a string's entropy is at most log2 of its length, so the entropy plugins' triggers skip
+  quoted strings too short to pass the plugin's limit (with a character to spare);
 - the filters only remove findings, so running the line filters after the plugins changes
   nothing.
 
@@ -129,24 +130,19 @@ class _NamedText(io.StringIO):
         self.name = name
 
 
-class _RawLines:
-    """The file's lines as ``readlines()`` gives them, built only for the slices asked for."""
+class _Lines:
+    """The file's lines, cut as ``readlines()`` cuts them; raw forms built only when asked."""
 
-    def __init__(self, parts: list[str]) -> None:
-        self.parts = parts
+    def __init__(self, text: str) -> None:
+        self.parts = text.split("\n")
+        # every part but the last ended with a newline; an empty last part is no line at all
+        self.count = len(self.parts) - (self.parts[-1] == "")
 
     def __getitem__(self, window: slice) -> list[str]:
+        """Lines with their newline, for detect-secrets' code snippets (which only slice)."""
+        start, stop, _ = window.indices(self.count)
         last = len(self.parts) - 1
-        start, stop, _ = window.indices(len(self.parts))
         return [self.parts[i] + "\n" if i < last else self.parts[i] for i in range(start, stop)]
-
-
-def _split_lines(text: str) -> list[str]:
-    """Lines without their newline, as ``readlines()`` would cut them."""
-    parts = text.split("\n")
-    if parts[-1] == "":
-        parts.pop()
-    return parts
 
 
 def _marked_lines(pattern: re.Pattern[str], subject: str) -> Iterator[int]:
@@ -184,26 +180,27 @@ class Scanner:
         self.transformers: list[Any] = list(get_transformers())
         self._cheap_refusal: dict[type, Callable[[str], bool]] = {
             ConfigFileTransformer: _config_refused,
-            EagerConfigFileTransformer: _NOT_CONFIG_LINE.search,  # type: ignore[dict-item]
+            EagerConfigFileTransformer: _eager_config_refused,
         }
-        # (pattern, lowered text?, index of the plugin it speaks for); None: no prefilter
+        #: (pattern, search the lowered text?, index of its plugin); None: every line is a
+        #: candidate (another detect-secrets version, or a plugin the table does not know)
         self.triggers: list[tuple[re.Pattern[str], bool, int]] | None = []
         for index, plugin in enumerate(self.plugins):
+            name = type(plugin).__name__
             if version != TRIGGERS_VERSION:
                 self.triggers = None
                 break
-            name = type(plugin).__name__
             if isinstance(plugin, HighEntropyStringsPlugin):
                 shortest = max(1, math.floor(2**plugin.entropy_limit) - 1)
                 quoted = rf"(['\"])[{re.escape(plugin.charset)}]{{{shortest},}}\1"
                 self.triggers.append((re.compile(quoted), False, index))
             elif name == "KeywordDetector":
+                # every keyword regex contains one of these words, matched case-insensitively
                 self.triggers.append((re.compile("|".join(DENYLIST)), True, index))
             elif name in _TRIGGERS:
-                for pattern, lowered in _TRIGGERS[name]:
-                    self.triggers.append((re.compile(pattern), lowered, index))
+                self.triggers += [(re.compile(p), low, index) for p, low in _TRIGGERS[name]]
             else:
-                self.triggers = None  # a plugin we cannot prefilter: every line is a candidate
+                self.triggers = None
                 break
 
     def scan(self, path: str, data: bytes) -> list[Secret]:
@@ -211,8 +208,7 @@ class Scanner:
 
         One result per (type, secret), on the first line it appears, as in a baseline.
         """
-        scan = self._core
-        if scan._is_filtered_out(required_filter_parameters=["filename"], filename=path):
+        if self._core._is_filtered_out(required_filter_parameters=["filename"], filename=path):
             return []
         try:
             text = data.decode("utf-8")
@@ -265,36 +261,37 @@ class Scanner:
         candidates: dict[int, int] = {}
         lowered: str | None = None
         for pattern, on_lowered, plugin_index in self.triggers:
-            if on_lowered and lowered is None:
-                lowered = _fold(text)
-            for line in _marked_lines(pattern, lowered if on_lowered else text):  # type: ignore[arg-type]
-                candidates[line] = candidates.get(line, 0) | (1 << plugin_index)
+            subject = text
+            if on_lowered:
+                lowered = subject = lowered if lowered is not None else _fold(text)
+            for index in _marked_lines(pattern, subject):
+                candidates[index] = candidates.get(index, 0) | (1 << plugin_index)
         if not candidates:
             return []
-        parts = _split_lines(text)
-        raw = _RawLines(parts)
+        lines = _Lines(text)
         found: list[Secret] = []
         for index in sorted(candidates):
-            if index < len(parts):
-                plugins = [p for i, p in enumerate(self.plugins) if candidates[index] >> i & 1]
-                found.extend(self._line(path, parts[index].rstrip(), index + 1, raw, plugins))
+            plugins = [p for i, p in enumerate(self.plugins) if candidates[index] >> i & 1]
+            line = lines.parts[index].rstrip()
+            found.extend(self._line(path, line, index + 1, lines, plugins))
         return found
 
-    def _line(self, path: str, line: str, number: int, raw: _RawLines, plugins: list[Any]) -> (
+    def _line(self, path: str, line: str, number: int, raw: _Lines, plugins: list[Any]) -> (
         list[Secret]
     ):
         """detect-secrets' per-line step (``_process_line_based_plugins``) for some plugins."""
         from detect_secrets.util.code_snippet import get_code_snippet
 
-        scan = self._core
+        core = self._core
+        # get_code_snippet only slices its lines, so the lazy _Lines will do
         context = get_code_snippet(lines=raw, line_number=number)  # type: ignore[arg-type]
         found = [
             potential
             for plugin in plugins
-            for potential in scan._scan_line(
+            for potential in core._scan_line(
                 plugin=plugin, filename=path, line=line, line_number=number, context=context
             )
-            if not scan._is_filtered_out(
+            if not core._is_filtered_out(
                 required_filter_parameters=["context"],
                 filename=potential.filename,
                 secret=potential.secret_value,
@@ -303,7 +300,7 @@ class Scanner:
                 context=context,
             )
         ]
-        if not found or scan._is_filtered_out(
+        if not found or core._is_filtered_out(
             required_filter_parameters=["line"], filename=path, line=line, context=context
         ):
             return []
@@ -311,12 +308,18 @@ class Scanner:
 
 
 def _config_refused(text: str) -> bool:
-    """True when configparser would stop at the first line: it is not a ``[section]``."""
+    """True when configparser fails at once: the first line that is not blank or a comment
+    does not open a ``[section]``."""
     for line in text.split("\n", 64)[:64]:
         value = line.strip()
         if value and not value.startswith(("#", ";")):
             return not value.startswith("[")
     return False
+
+
+def _eager_config_refused(text: str) -> bool:
+    """True when some line makes the eager (``[global]``-prefixed) config parse fail."""
+    return _NOT_CONFIG_LINE.search(text) is not None
 
 
 def _secret(potential: Any) -> Secret:

@@ -10,6 +10,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pyotp
 import pytest
 from stagekit import build_release
 
@@ -43,6 +44,28 @@ def test_embedded_registry_stages_and_publishes(tmp_path: Path,
     assert (tmp_path / "home" / "registry.db").is_file()
     with sqlite3.connect(tmp_path / "home" / "registry.db") as db:
         assert db.execute("pragma journal_mode").fetchone() == ("wal",)
+
+
+def test_local_owner_needs_a_code_once_enrolled(tmp_path: Path) -> None:
+    me = Principal.local()
+    with Registry.open(tmp_path / "home") as registry:
+        sessions = []
+        for version in ("0.1.0", "0.2.0"):
+            session = registry.create_session(me, "enrolled", version)
+            for artifact in build_release(tmp_path / version, "enrolled", version):
+                file = registry.start_file(me, session.id, artifact.filename, artifact.size,
+                                           {"sha256": artifact.sha256})
+                with artifact.path.open("rb") as stream:
+                    registry.receive_file(me, session.id, file.id, stream)
+                registry.complete_file(me, session.id, file.id)
+            sessions.append(session)
+        # no TOTP enrolled yet: the owner of the local store approves without a code
+        assert registry.publish(me, sessions[0].id, otp=None).status == "published"
+        enrolled = registry.accounts.add_user("local")
+        with pytest.raises(HatchStageError, match="one-time password"):
+            registry.publish(me, sessions[1].id, otp=None)
+        code = pyotp.TOTP(enrolled.totp_secret).now()
+        assert registry.publish(me, sessions[1].id, otp=code).status == "published"
 
 
 def test_sessions_expire_and_extend_within_limits(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ errors, replacing and deleting files, extension, and the session listing extensi
 from __future__ import annotations
 
 import hashlib
+import time
 
 import httpx2
 from stagekit import UPLOAD_TYPE, Server, unique_name
@@ -161,6 +162,8 @@ def test_session_listing_extension(server: Server, release_factory) -> None:
     client = server.client(maintainer.token)
     first = client.stage(name, "1.0", release_factory(name, "1.0"))
     client.publish(first, maintainer.otp())
+    # creation times have whole-second resolution: start the second session in a later second
+    time.sleep(1.05 - time.time() % 1)
     second = client.create(name, "2.0").json()
     server.client(server.maintainer(other).token).create(other, "1.0")
 

@@ -202,13 +202,19 @@ class Accounts:
         """Accept ``code`` for the principal's user once, or raise :class:`OtpRequired`
         (:class:`TooManyAttempts` after :data:`MAX_OTP_FAILURES` wrong codes in a row)."""
         self.require_maintainer(principal)
-        if principal.kind == "local":
-            return
-        if principal.user_id is None:
+        if principal.kind != "local" and principal.user_id is None:
             raise Forbidden("only a maintainer's own token may publish or cancel")
         with self.db.write() as connection:
-            row = connection.execute(
-                select(schema.users).where(schema.users.c.id == principal.user_id)).one()
+            if principal.kind == "local":
+                # the embedded store's owner decides without a code until they enrol TOTP
+                # as the user of that name (`hatch-stage admin user add local`)
+                row = connection.execute(
+                    select(schema.users).where(schema.users.c.name == principal.actor)).first()
+                if row is None or not row.totp_secret:
+                    return
+            else:
+                row = connection.execute(
+                    select(schema.users).where(schema.users.c.id == principal.user_id)).one()
             if not row.totp_secret:
                 raise Forbidden(f"user {row.name!r} has no TOTP enrolled, so cannot publish")
             if not code:
