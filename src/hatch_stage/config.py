@@ -258,6 +258,8 @@ def load(
     config = Config(**values)
     if config.provenance is False and config.provenance_file is not None:
         raise ConfigError("--no-provenance and --provenance-file cannot be used together")
+    if config.provenance_file is not None and not config.provenance_file.is_absolute():
+        config = config.replace(provenance_file=root / config.provenance_file)
     if config.baseline is None and (root / ".secrets.baseline").is_file():
         config = config.replace(baseline=root / ".secrets.baseline")
     elif config.baseline is not None and not config.baseline.is_absolute():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from pathlib import Path
 from typing import Any
 
 from ..cli import json_flag
@@ -67,6 +68,8 @@ def _confirmed(args: argparse.Namespace, name: str, version: str, registry: str)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.provenance_file:  # a flag's path is relative to where the user stands
+        args.provenance_file = str(Path(args.provenance_file).resolve())
     pipeline = load_pipeline(
         args,
         "access",

@@ -28,6 +28,7 @@ BUILTIN: dict[str, str] = {
     "detect-secrets": "hatch_stage.plugins.detect_secrets_scan",
     "python-score": "hatch_stage.plugins.python_score",
     "python-auth": "hatch_stage.plugins.python_auth",
+    "pep740-sign": "hatch_stage.plugins.python_sign",
     "pep694-upload": "hatch_stage.plugins.python_upload",
     "npm-pack": "hatch_stage.plugins.npm_pack",
     "npm-rewrite": "hatch_stage.plugins.npm_rewrite",

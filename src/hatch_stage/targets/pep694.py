@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import hashlib
+import json
 import os
 import re
 import time
@@ -310,7 +311,8 @@ class Pep694Client(StageClient):
                 "POST",
                 mechanism["attestations_url"],
                 f"attach provenance to {artifact.filename}",
-                content=attestation.path.read_bytes(),
+                # the registry takes a JSON array; our files hold one attestation each
+                content=json.dumps([json.loads(attestation.path.read_bytes())]),
                 headers={"Content-Type": "application/json"},
             )
         done = self._call(
