@@ -152,31 +152,25 @@ class Pipeline:
             rewritten.append(artifact)
         return rewritten
 
+    def _merged(self, hook: Any, artifacts: Sequence[Artifact]) -> list[Any]:
+        """Every plugin's results of a merging hook, each labelled with its plugin."""
+        merged: list[Any] = []
+        for plugin, result in _each_impl(
+            hook, artifacts=artifacts, project=self.project, config=self.config
+        ):
+            merged.extend(
+                r if r.plugin else dataclasses.replace(r, plugin=plugin) for r in result or ()
+            )
+        return merged
+
     def scan(self, artifacts: Sequence[Artifact]) -> tuple[list[Finding], int]:
         """Every plugin's findings, minus those the project's baseline already accepts."""
-        findings: list[Finding] = []
-        for plugin, result in _each_impl(
-            self.hook.hatch_stage_scan,
-            artifacts=artifacts,
-            project=self.project,
-            config=self.config,
-        ):
-            findings.extend(
-                f if f.plugin else dataclasses.replace(f, plugin=plugin) for f in result or ()
-            )
+        findings: list[Finding] = self._merged(self.hook.hatch_stage_scan, artifacts)
         return baseline.without_accepted(findings, self.config.baseline)
 
     def score(self, artifacts: Sequence[Artifact]) -> list[Check]:
-        checks: list[Check] = []
-        for plugin, result in _each_impl(
-            self.hook.hatch_stage_score,
-            artifacts=artifacts,
-            project=self.project,
-            config=self.config,
-        ):
-            checks.extend(
-                c if c.plugin else dataclasses.replace(c, plugin=plugin) for c in result or ()
-            )
+        """Every plugin's quality checks."""
+        checks: list[Check] = self._merged(self.hook.hatch_stage_score, artifacts)
         return checks
 
     def prepare(self, paths: Sequence[Path], workdir: Path, *, dry_run: bool = True) -> StageReport:

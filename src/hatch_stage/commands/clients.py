@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from .. import config as config_module
 from ..errors import AuthError
 from ..project import detect_target
 from ..targets.interface import StageClient
+from .common import add_project_arguments
 
 
 def add_client_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,18 +20,7 @@ def add_client_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--npm-registry", metavar="URL", help="the npm staging registry (npm target)"
     )
-    parser.add_argument(
-        "--target",
-        choices=config_module.TARGETS,
-        help="python or npm (default: what the project directory holds)",
-    )
-    parser.add_argument(
-        "--project",
-        type=Path,
-        default=Path("."),
-        metavar="DIR",
-        help="the project whose settings apply (default: the current directory)",
-    )
+    add_project_arguments(parser)
 
 
 def stage_client(args: argparse.Namespace) -> StageClient:

@@ -20,15 +20,8 @@ from ..pipeline import Pipeline, StageReport
 from ..project import load_project
 
 
-def add_prepare_arguments(parser: argparse.ArgumentParser) -> None:
-    """Flags of the local half of the pipeline (pack, rewrite, scan, score)."""
-    parser.add_argument(
-        "artifacts",
-        nargs="*",
-        type=Path,
-        metavar="ARTIFACT",
-        help="prebuilt wheels/sdists to stage (default: build the project with hatchling)",
-    )
+def add_project_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--project`` and ``--target``: which project's settings apply."""
     parser.add_argument(
         "--project",
         type=Path,
@@ -41,6 +34,18 @@ def add_prepare_arguments(parser: argparse.ArgumentParser) -> None:
         choices=config_module.TARGETS,
         help="python or npm (default: what the project directory holds)",
     )
+
+
+def add_prepare_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of the local half of the pipeline (pack, rewrite, scan, score)."""
+    parser.add_argument(
+        "artifacts",
+        nargs="*",
+        type=Path,
+        metavar="ARTIFACT",
+        help="prebuilt wheels/sdists to stage (default: build the project with hatchling)",
+    )
+    add_project_arguments(parser)
     parser.add_argument(
         "--min-score", metavar="N", help="fail when the quality score is below N (0-100)"
     )
