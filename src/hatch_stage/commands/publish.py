@@ -48,6 +48,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--provenance-file", metavar="PATH", help="attach this pre-made provenance")
     parser.add_argument("--registry", metavar="URL", help="the staging registry (default: local)")
     parser.add_argument(
+        "--npm-registry",
+        metavar="URL",
+        help="the npm staging registry (npm target; same as --registry)",
+    )
+    parser.add_argument(
         "--allow-lower",
         action="store_true",
         default=None,
@@ -68,6 +73,8 @@ def _confirmed(args: argparse.Namespace, name: str, version: str, registry: str)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.npm_registry:  # lpm's spelling, for npm users
+        args.registry = args.npm_registry
     if args.provenance_file:  # a flag's path is relative to where the user stands
         args.provenance_file = str(Path(args.provenance_file).resolve())
     pipeline = load_pipeline(

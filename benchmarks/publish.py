@@ -1,0 +1,145 @@
+"""``hatch-stage publish`` of a large wheel next to ``twine upload`` of the same file.
+
+Writes a valid wheel holding one big incompressible data member (300 MB by default) and a
+small one (30 MB), then, each against a fresh ``hatch-stage serve`` on 127.0.0.1 with a
+maintainer token, in the same run:
+
+- ``hatch-stage publish WHEEL --registry URL --yes --json`` (token in ``HATCH_STAGE_TOKEN``):
+  the whole client pipeline, scan and score included, then the PEP 694 upload;
+- ``twine upload --repository-url URL/legacy/staged/`` of the same wheel (the baseline);
+- ``hatch-stage publish`` of the small wheel, to show the client's memory does not grow
+  with the artifact.
+
+Each client's wall time and peak resident memory (``ru_maxrss`` of exactly that child) are
+printed with the ratios hatch-stage/twine. Memory is called flat when the client's peak is
+far below the file size and the big wheel costs at most ``--max-growth`` MB more than the
+small one. Exits non-zero if memory is not flat or hatch-stage is slower than twine by more
+than ``--max-slowdown``. Every generated file is removed at the end.
+
+    .venv/bin/python benchmarks/publish.py [--size-mb 300] [--small-mb 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import sys
+import zipfile
+from pathlib import Path
+
+from _harness import BIN, HATCH_STAGE, Run, chunks, make_token, measure, ratio, scratch, serve
+
+PROJECT = "hatch-stage-bench"
+
+
+def _record_hash(digest: bytes) -> str:
+    return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def write_wheel(directory: Path, version: str, size: int) -> Path:
+    """A valid pure-Python wheel whose package carries ``size`` random bytes in ``data.bin``.
+
+    The data member is stored, not deflated: it is incompressible, and deflating 300 MB
+    would only slow the set-up down.
+    """
+    module, dist = PROJECT.replace("-", "_"), f"{PROJECT.replace('-', '_')}-{version}"
+    path = directory / f"{dist}-py3-none-any.whl"
+    record: list[str] = []
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as wheel:
+
+        def add(name: str, text: str) -> None:
+            data = text.encode()
+            wheel.writestr(name, data)
+            record.append(f"{name},{_record_hash(hashlib.sha256(data).digest())},{len(data)}")
+
+        add(f"{module}/__init__.py", f'"""A large payload for benchmarks."""\n\n'
+                                     f'__version__ = "{version}"\n')
+        info = zipfile.ZipInfo(f"{module}/data.bin", (2024, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_STORED
+        digest = hashlib.sha256()
+        with wheel.open(info, "w", force_zip64=True) as stream:
+            for chunk in chunks(size):
+                digest.update(chunk)
+                stream.write(chunk)
+        record.append(f"{info.filename},{_record_hash(digest.digest())},{size}")
+        add(f"{dist}.dist-info/METADATA",
+            f"Metadata-Version: 2.1\nName: {PROJECT}\nVersion: {version}\n"
+            "Summary: A large wheel for hatch-stage's publish benchmark\n"
+            "License: MIT\nRequires-Python: >=3.10\n")
+        add(f"{dist}.dist-info/WHEEL",
+            "Wheel-Version: 1.0\nGenerator: hatch-stage-bench\nRoot-Is-Purelib: true\n"
+            "Tag: py3-none-any\n")
+        wheel.writestr(f"{dist}.dist-info/RECORD",
+                       "\n".join([*record, f"{dist}.dist-info/RECORD,,"]) + "\n")
+    return path
+
+
+def hatch_stage_publish(wheel: Path, workdir: Path) -> Run:
+    """hatch-stage publish of ``wheel`` into a fresh registry; checks the stage id came back."""
+    with scratch() as data, serve(data) as server:
+        token = make_token(data, PROJECT)
+        run = measure([HATCH_STAGE, "publish", str(wheel), "--registry", server.url,
+                       "--yes", "--json"], env={"HATCH_STAGE_TOKEN": token}, cwd=workdir)
+        run.check(f"hatch-stage publish {wheel.name}")
+        if not json.loads(run.stdout).get("stageId"):
+            raise SystemExit(f"hatch-stage publish printed no stage id:\n{run.stdout}")
+        return run
+
+
+def twine_upload(wheel: Path, workdir: Path) -> Run:
+    """twine upload of ``wheel`` to the legacy staged endpoint of a fresh registry."""
+    with scratch() as data, serve(data) as server:
+        token = make_token(data, PROJECT)
+        return measure([str(BIN / "twine"), "upload", "--repository-url",
+                        f"{server.url}/legacy/staged/", "--non-interactive",
+                        "--disable-progress-bar", str(wheel)],
+                       env={"TWINE_USERNAME": "__token__", "TWINE_PASSWORD": token},
+                       cwd=workdir).check(f"twine upload {wheel.name}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size-mb", type=int, default=300, help="big wheel's payload, MB")
+    parser.add_argument("--small-mb", type=int, default=30, help="small wheel's payload, MB")
+    parser.add_argument("--max-growth", type=int, default=32,
+                        help="most MB the big wheel may cost over the small one in client memory")
+    parser.add_argument("--max-slowdown", type=float, default=1.25,
+                        help="fail if hatch-stage takes longer than this times twine's time")
+    options = parser.parse_args()
+
+    with scratch() as workdir:
+        print("writing the wheels ...", file=sys.stderr)
+        big = write_wheel(workdir, "1.0", options.size_mb * 1_000_000)
+        small = write_wheel(workdir, "0.1", options.small_mb * 1_000_000)
+        print("hatch-stage publish (big) ...", file=sys.stderr)
+        ours = hatch_stage_publish(big, workdir)
+        print("twine upload (big) ...", file=sys.stderr)
+        theirs = twine_upload(big, workdir)
+        print("hatch-stage publish (small) ...", file=sys.stderr)
+        ours_small = hatch_stage_publish(small, workdir)
+        big_size, small_size = big.stat().st_size, small.stat().st_size
+
+    rows = [("hatch-stage publish", big_size, ours), ("twine upload", big_size, theirs),
+            ("hatch-stage publish", small_size, ours_small)]
+    print(f"{'client':<22}{'wheel MB':>10}{'time s':>9}{'MB/s':>8}{'peak RSS MiB':>14}")
+    for label, size, run in rows:
+        print(f"{label:<22}{size / 1e6:>10.1f}{run.seconds:>9.2f}{size / 1e6 / run.seconds:>8.1f}"
+              f"{run.peak_kib / 1024:>14.1f}")
+    print(f"time, hatch-stage/twine:          {ratio(ours.seconds, theirs.seconds)}")
+    print(f"peak RSS, hatch-stage/twine:      {ratio(ours.peak_kib, theirs.peak_kib)}")
+    growth = (ours.peak_kib - ours_small.peak_kib) / 1024
+    print(f"peak RSS, big wheel - small:      {growth:+.1f} MiB for "
+          f"{(big_size - small_size) / 1e6:.0f} MB more file")
+    flat = growth <= options.max_growth and ours.peak_kib * 1024 < big_size / 4
+    print(f"memory flat:                      {'yes' if flat else 'NO'} (peak "
+          f"{ours.peak_kib / 1024:.0f} MiB for a {big_size / 1e6:.0f} MB wheel)")
+    fast = ours.seconds <= theirs.seconds * options.max_slowdown
+    print(f"time no worse than twine:         {'yes' if fast else 'NO'} (allowed "
+          f"{options.max_slowdown:.2f}x)")
+    return 0 if flat and fast else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
