@@ -116,7 +116,7 @@ class Run:
     """One finished child process."""
 
     seconds: float
-    #: the child's peak resident set (ru_maxrss from wait4), KiB
+    #: the child's peak resident set (VmHWM, polled while it ran), KiB
     peak_kib: int
     returncode: int
     stdout: str
@@ -129,23 +129,33 @@ class Run:
         return self
 
 
+def _high_water(pid: int) -> int:
+    try:
+        return memory_kib(pid, "VmHWM")
+    except (OSError, RuntimeError):  # gone, or a zombie whose memory is already released
+        return 0
+
+
 def measure(command: Sequence[str], env: Mapping[str, str] | None = None,
             cwd: Path | None = None) -> Run:
     """Run ``command`` to the end; its wall time and its own peak memory.
 
-    ``wait4`` gives the usage of exactly this child (``RUSAGE_CHILDREN`` would be the
-    maximum over every child this process ever waited for).
+    The peak is the child's VmHWM, polled every few milliseconds until it exits. Not
+    ``ru_maxrss``: Linux carries the high-water mark of the forking parent's memory over
+    ``exec`` into the child's, so a child of a big parent would report the parent's size.
     """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         process = subprocess.Popen(list(command), stdout=out, stderr=err, cwd=cwd,
-                                   env={**os.environ, **(env or {})})
-        _pid, status, usage = os.wait4(process.pid, 0)
+                                   stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})})
+        peak = 0
+        while process.poll() is None:
+            peak = max(peak, _high_water(process.pid))
+            time.sleep(0.005)
         seconds = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return Run(seconds, usage.ru_maxrss, process.returncode,
+        return Run(seconds, peak, process.returncode,
                    out.read().decode(errors="replace"), err.read().decode(errors="replace"))
 
 

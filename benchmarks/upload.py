@@ -13,54 +13,15 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
-import random
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx2
+from _harness import chunks, make_token, memory_kib, scratch, serve
 
-HATCH_STAGE = str(Path(sys.executable).with_name("hatch-stage"))
 UPLOAD = {"Content-Type": "application/vnd.pypi.upload.v2+json"}
 META = {"api-version": "2.0"}
-CHUNK = 1 << 20
-
-
-def chunks(size: int, seed: int = 694) -> Iterator[bytes]:
-    """The same pseudo-random bytes every time, one MiB at a time."""
-    generator = random.Random(seed)
-    left = size
-    while left > 0:
-        step = min(CHUNK, left)
-        yield generator.randbytes(step)
-        left -= step
-
-
-def memory_kib(pid: int, field: str) -> int:
-    """VmRSS (now) or VmHWM (peak so far) of a process, in KiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(f"{field} not in /proc/{pid}/status")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def admin(data: Path, *args: str) -> dict[str, object]:
-    out = subprocess.run([HATCH_STAGE, "admin", *args, "--data", str(data), "--json"],
-                         check=True, capture_output=True, text=True).stdout
-    return dict(json.loads(out)["data"])
 
 
 def main() -> int:
@@ -70,23 +31,10 @@ def main() -> int:
                         help="fail if peak memory exceeds the idle server by more MB than this")
     options = parser.parse_args()
     size = options.size_mb * 1_000_000
-    workdir = Path(tempfile.mkdtemp(prefix="hatch-stage-bench-"))
-    data, port = workdir / "data", free_port()
-    admin(data, "user", "add", "bench")
-    token = str(admin(data, "token", "create", "--user", "bench", "--project", "bench",
-                      "--role", "stage")["token"])
-    server = subprocess.Popen([HATCH_STAGE, "serve", "--port", str(port), "--data", str(data),
-                               "--log-level", "warning"])
-    url = f"http://127.0.0.1:{port}"
-    try:
-        http = httpx2.Client(base_url=url, headers={"Authorization": f"Bearer {token}"},
+    with scratch() as data, serve(data) as server:
+        token = make_token(data, "bench", role="stage")
+        http = httpx2.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"},
                              timeout=httpx2.Timeout(600, connect=10))
-        for _ in range(200):
-            try:
-                if http.get("/_/health").status_code == 200:
-                    break
-            except httpx2.TransportError:
-                time.sleep(0.05)
         print(f"generating the sha256 of a {options.size_mb} MB file ...", file=sys.stderr)
         digest = hashlib.sha256()
         for chunk in chunks(size):
@@ -96,14 +44,14 @@ def main() -> int:
         file = http.post(session["links"]["upload"], headers=UPLOAD, json={
             "meta": META, "filename": "bench-1.0.tar.gz", "size": size,
             "hashes": {"sha256": digest.hexdigest()}, "mechanism": "http-post-bytes"}).json()
-        idle = memory_kib(server.pid, "VmRSS")
+        idle = memory_kib(server.process.pid, "VmRSS")
 
         samples: list[int] = []
         done = threading.Event()
 
         def sample() -> None:
             while not done.is_set():
-                samples.append(memory_kib(server.pid, "VmRSS"))
+                samples.append(memory_kib(server.process.pid, "VmRSS"))
                 time.sleep(0.02)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -120,11 +68,7 @@ def main() -> int:
                   f"{completed.status_code}", file=sys.stderr)
             return 1
         peak = max(max(samples), idle)
-        high_water = memory_kib(server.pid, "VmHWM")
-    finally:
-        server.terminate()
-        server.wait(20)
-        shutil.rmtree(workdir, ignore_errors=True)
+        high_water = memory_kib(server.process.pid, "VmHWM")
 
     growth_mb = (peak - idle) / 1024
     print(f"file size:                  {size / 1e6:8.0f} MB")

@@ -9,7 +9,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,17 +33,31 @@ class Run:
 def run_cli(
     args: Sequence[str],
     cwd: Path | None = None,
-    env: dict[str, str] | None = None,
+    env: Mapping[str, str | None] | None = None,
     input: str | None = None,
     timeout: float = 120,
+    *,
+    close_stdin: bool = False,
 ) -> Run:
-    """Run the real ``hatch-stage`` command line in a subprocess."""
-    environment = {**os.environ, **(env or {})}
+    """Run the real ``hatch-stage`` command line in a subprocess.
+
+    :param env: added to this process's environment; a None value removes the variable
+    :param close_stdin: start it with standard input closed and without a controlling
+        terminal (as some CI runners do), instead of an empty standard input
+    """
+    environment = dict(os.environ)
+    for key, value in (env or {}).items():
+        if value is None:
+            environment.pop(key, None)
+        else:
+            environment[key] = value
     completed = subprocess.run(
         [HATCH_STAGE, *args],
         cwd=cwd,
         env=environment,
-        input=input if input is not None else "",
+        input=None if close_stdin else (input if input is not None else ""),
+        preexec_fn=(lambda: os.close(0)) if close_stdin else None,
+        start_new_session=close_stdin,
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -1,12 +1,14 @@
-"""Shared fixtures: fixture projects copied into tmp dirs."""
+"""Shared fixtures: fixture projects copied into tmp dirs, the test OIDC issuer's key."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from clitools import PROJECTS
+from stagekit import issuer_keys
 
 
 @pytest.fixture
@@ -15,3 +17,9 @@ def sample_project(tmp_path: Path) -> Path:
     target = tmp_path / "sample"
     shutil.copytree(PROJECTS / "sample", target)
     return target
+
+
+@pytest.fixture(scope="session")
+def issuer_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
+    """The trusted-publishing test issuer: its private key and its JWKS file."""
+    return issuer_keys(tmp_path_factory.mktemp("issuer"))

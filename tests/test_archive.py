@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import io
+import json
+import random
+import re
 import stat
+import subprocess
 import tarfile
+import time
 import zipfile
 from pathlib import Path
 
 import pytest
+from clitools import HATCH_STAGE
 
 from hatch_stage.archive import iter_members
 from hatch_stage.config import ScanLimits
@@ -134,3 +140,83 @@ def test_unreadable_archive_is_refused(tmp_path: Path) -> None:
     refusal = r"broken-1\.0-py3-none-any\.whl: not a readable archive"
     with pytest.raises(ArchiveError, match=refusal):
         read_all(Artifact(path, "wheel"))
+
+
+def read_text(artifact: Artifact, limits: ScanLimits | None = None) -> dict[str, bytes | None]:
+    """Members as scanners see them: None for one left unread as binary."""
+    return {
+        m.name: None if m.binary else m.data
+        for m in iter_members(artifact, limits or ScanLimits(), skip_binary=True)
+    }
+
+
+def test_scanners_skip_binary_members_of_any_size_unread(tmp_path: Path) -> None:
+    limits = ScanLimits(max_member_bytes=1000)
+    blob = bytes(range(256)) * 40  # 10 KiB, not UTF-8, ten times the per-member limit
+    members = [("pkg/model.bin", blob), ("pkg/a.py", b"x = 1\n")]
+    for artifact in (
+        make_tar(tmp_path / "blob-1.0.tar.gz", [regular(n, d) for n, d in members]),
+        make_zip(tmp_path / "blob-1.0-py3-none-any.whl", list(members)),
+    ):
+        assert read_text(artifact, limits) == {"pkg/model.bin": None, "pkg/a.py": b"x = 1\n"}
+        # readers that need every byte still get the limit
+        with pytest.raises(ArchiveError, match=r"'pkg/model\.bin' is 10240 bytes, over the 1000"):
+            read_all(artifact, limits)
+
+
+def test_scanners_still_refuse_text_over_the_member_limit(tmp_path: Path) -> None:
+    limits = ScanLimits(max_member_bytes=1000)
+    for artifact in (
+        make_tar(tmp_path / "big-1.0.tar.gz", [regular("big.txt", b"y" * 5000)]),
+        make_zip(tmp_path / "big-1.0-py3-none-any.whl", [("big.txt", b"y" * 5000)]),
+    ):
+        with pytest.raises(ArchiveError, match=r"'big\.txt' is over the 1000-byte limit"):
+            read_text(artifact, limits)
+
+
+def test_text_or_binary_is_judged_on_the_whole_member(tmp_path: Path) -> None:
+    from hatch_stage.archive import CHUNK
+
+    # a three-byte character split across the chunk boundary is still text; a bad byte
+    # after the first chunk still makes the member binary; so does a cut-off last character
+    split = b"a" * (CHUNK - 1) + "\u20ac".encode() + b"\n"
+    late = b"a" * (CHUNK + 10) + b"\xff"
+    cut = b"price: " + "\u20ac".encode()[:2]
+    # stored: deflated, a MiB of "a" would be refused as a bomb
+    members = [(zipfile.ZipInfo(n), d) for n, d in (("split.txt", split), ("late.txt", late),
+                                                    ("cut.txt", cut))]
+    wheel = make_zip(tmp_path / "edge-1.0-py3-none-any.whl", list(members))
+    assert read_text(wheel) == {"split.txt": split, "late.txt": None, "cut.txt": None}
+
+
+def test_a_wheel_shipping_a_big_binary_is_scanned_in_flat_memory(tmp_path: Path) -> None:
+    """A wheel with an 80 MiB model file (over the 64 MiB member limit) is not refused: its
+    text is scanned (a planted key is found) and the client never holds the model."""
+    size = 80 << 20
+    key = "AKIA" + "".join(random.choices("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", k=16))
+    wheel = tmp_path / "modelpkg-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("modelpkg/settings.py", f'REGION = "eu"\nACCESS = "{key}"\n')
+        with archive.open("modelpkg/model.bin", "w") as stream:
+            for _ in range(size >> 20):
+                stream.write(random.randbytes(1 << 20))
+        archive.writestr("modelpkg-1.0.dist-info/METADATA",
+                         "Metadata-Version: 2.1\nName: modelpkg\nVersion: 1.0\n")
+    out, err = tmp_path / "out", tmp_path / "err"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        process = subprocess.Popen([HATCH_STAGE, "check", "--json", str(wheel)], cwd=tmp_path,
+                                   stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr)
+        # the child's own high-water mark; ru_maxrss would include this (large) process's
+        peak_kib = 0
+        status = Path(f"/proc/{process.pid}/status")
+        while process.poll() is None:
+            found = re.search(r"VmHWM:\s+(\d+)", status.read_text() if status.exists() else "")
+            peak_kib = max(peak_kib, int(found[1]) if found else 0)
+            time.sleep(0.005)
+    printed = out.read_text() + err.read_text()
+    assert process.returncode == 1, printed
+    report = json.loads(out.read_text())
+    assert report["error_code"] == "secrets_found"
+    assert [(f["member"], f["line"]) for f in report["findings"]] == [("modelpkg/settings.py", 2)]
+    assert key not in printed
+    assert 0 < peak_kib * 1024 < size

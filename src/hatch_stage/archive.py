@@ -5,10 +5,16 @@ which reads members into memory (nothing is extracted to disk) and refuses, with
 naming the artifact and member, anything that could hurt: absolute or ``..`` paths, links
 and device files, members or totals over the size limits, and compression ratios that
 signal a decompression bomb.
+
+Scanners that only read text pass ``skip_binary=True``: members are then read a chunk at a
+time through a UTF-8 decoder, and one that is not UTF-8 is left unread at its first bad byte
+(``Member.binary``, empty data), so a wheel carrying a 300 MB model or shared library costs
+a chunk of memory, not 300 MB, and is not refused for its size.
 """
 
 from __future__ import annotations
 
+import codecs
 import stat
 import tarfile
 import zipfile
@@ -20,6 +26,9 @@ from typing import IO
 from .config import ScanLimits
 from .errors import ArchiveError
 from .models import Artifact, Member
+
+#: how much of a member ``skip_binary`` reads at a time
+CHUNK = 1 << 20
 
 
 def check_member_name(artifact: str, name: str) -> None:
@@ -39,12 +48,14 @@ class _Budget:
         self.total = 0
         self.compressed = max(artifact.size, 1)
 
-    def admit(self, name: str, declared_size: int) -> None:
+    def admit(self, name: str, declared_size: int, *, skip_binary: bool = False) -> None:
         limits = self.limits
         self.members += 1
         if self.members > limits.max_members:
             raise ArchiveError(f"{self.artifact.filename}: more than {limits.max_members} members")
-        if declared_size > limits.max_member_bytes:
+        # a binary member over the limit is fine when it will not be held: the text limit is
+        # then enforced while reading
+        if declared_size > limits.max_member_bytes and not skip_binary:
             raise ArchiveError(
                 f"{self.artifact.filename}: member {name!r} is {declared_size} bytes, over the "
                 f"{limits.max_member_bytes}-byte limit per member"
@@ -66,19 +77,58 @@ class _Budget:
             )
 
 
+def _over_limit(name: str, budget: _Budget) -> ArchiveError:
+    limit = budget.limits.max_member_bytes
+    return ArchiveError(
+        f"{budget.artifact.filename}: member {name!r} is over the {limit}-byte limit per member"
+    )
+
+
 def _read_bounded(stream: IO[bytes], name: str, budget: _Budget) -> bytes:
     # declared sizes can lie: never read more than the limit allows
     limit = budget.limits.max_member_bytes
     data = stream.read(limit + 1)
     if len(data) > limit:
-        raise ArchiveError(
-            f"{budget.artifact.filename}: member {name!r} is over the {limit}-byte limit per member"
-        )
+        raise _over_limit(name, budget)
     budget.consume(name, len(data))
     return data
 
 
-def _zip_members(artifact: Artifact, limits: ScanLimits) -> Iterator[Member]:
+def _read_text(stream: IO[bytes], name: str, budget: _Budget) -> bytes | None:
+    """The member's bytes if they are all UTF-8; None, read no further, if they are not.
+
+    The same verdict as decoding the whole member at once: the incremental decoder raises at
+    the first byte no continuation could make valid, and at the end on a cut-off sequence.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    parts: list[bytes] = []
+    held = 0
+    try:
+        while chunk := stream.read(CHUNK):
+            budget.consume(name, len(chunk))
+            decoder.decode(chunk)
+            held += len(chunk)
+            if held > budget.limits.max_member_bytes:
+                raise _over_limit(name, budget)
+            parts.append(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return None
+    return b"".join(parts)
+
+
+def _member(
+    artifact: Artifact, name: str, stream: IO[bytes], budget: _Budget, skip_binary: bool
+) -> Member:
+    if not skip_binary:
+        return Member(artifact.filename, name, _read_bounded(stream, name, budget))
+    data = _read_text(stream, name, budget)
+    if data is None:
+        return Member(artifact.filename, name, b"", binary=True)
+    return Member(artifact.filename, name, data)
+
+
+def _zip_members(artifact: Artifact, limits: ScanLimits, skip_binary: bool) -> Iterator[Member]:
     budget = _Budget(artifact, limits)
     with zipfile.ZipFile(artifact.path) as archive:
         for info in archive.infolist():
@@ -90,13 +140,13 @@ def _zip_members(artifact: Artifact, limits: ScanLimits) -> Iterator[Member]:
                 raise ArchiveError(
                     f"{artifact.filename}: member {info.filename!r} is a symbolic link"
                 )
-            budget.admit(info.filename, info.file_size)
+            budget.admit(info.filename, info.file_size, skip_binary=skip_binary)
             with archive.open(info) as stream:
-                data = _read_bounded(stream, info.filename, budget)
-            yield Member(artifact.filename, info.filename, data)
+                member = _member(artifact, info.filename, stream, budget, skip_binary)
+            yield member
 
 
-def _tar_members(artifact: Artifact, limits: ScanLimits) -> Iterator[Member]:
+def _tar_members(artifact: Artifact, limits: ScanLimits, skip_binary: bool) -> Iterator[Member]:
     budget = _Budget(artifact, limits)
     with tarfile.open(artifact.path, mode="r:*") as archive:
         for info in archive:
@@ -109,24 +159,29 @@ def _tar_members(artifact: Artifact, limits: ScanLimits) -> Iterator[Member]:
                 raise ArchiveError(
                     f"{artifact.filename}: member {info.name!r} is not a regular file"
                 )
-            budget.admit(info.name, info.size)
+            budget.admit(info.name, info.size, skip_binary=skip_binary)
             stream = archive.extractfile(info)
             if stream is None:  # pragma: no cover - regular files always have a stream
                 continue
             with stream:
-                data = _read_bounded(stream, info.name, budget)
-            yield Member(artifact.filename, info.name, data)
+                member = _member(artifact, info.name, stream, budget, skip_binary)
+            yield member
 
 
-def iter_members(artifact: Artifact, limits: ScanLimits) -> Iterator[Member]:
+def iter_members(
+    artifact: Artifact, limits: ScanLimits, *, skip_binary: bool = False
+) -> Iterator[Member]:
     """Yield every regular file of ``artifact`` with its bytes, enforcing ``limits``.
+
+    With ``skip_binary``, a member that is not UTF-8 text is yielded unread (``binary`` set,
+    ``data`` empty), whatever its size; text members are read as usual.
 
     Raises :class:`ArchiveError` for an unsafe or unreadable archive.
     """
     try:
         if artifact.path.name.endswith((".whl", ".zip")):
-            yield from _zip_members(artifact, limits)
+            yield from _zip_members(artifact, limits, skip_binary)
         else:
-            yield from _tar_members(artifact, limits)
+            yield from _tar_members(artifact, limits, skip_binary)
     except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError) as error:
         raise ArchiveError(f"{artifact.filename}: not a readable archive ({error})") from None

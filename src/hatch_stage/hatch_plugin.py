@@ -37,6 +37,8 @@ SWITCH_OPTIONS = {
 }
 #: keys hatch itself reads from the same tables
 HATCH_KEYS = {"disable", "no_prompt", "initialize_auth"}
+#: every option the publisher takes
+KNOWN = frozenset({*VALUE_OPTIONS, *SWITCH_OPTIONS, "provenance"})
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off"}
 
@@ -54,14 +56,28 @@ def _switch(key: str, value: Any) -> bool:
     raise PublishOptionError(f"option {key!r} must be true or false, not {value!r}")
 
 
-def merge_options(*sources: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge option tables, later ones winning; keys are normalised to kebab-case."""
+def _unknown(key: str, where: str) -> PublishOptionError:
+    return PublishOptionError(
+        f"unknown option {key!r} ({where}) for the stage publisher; known: "
+        f"{', '.join(sorted(KNOWN))}"
+    )
+
+
+def merge_options(*sources: tuple[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Merge ``(where, table)`` option sources, later ones winning.
+
+    Keys are normalised to kebab-case; an unknown key is an error naming it as the user
+    wrote it and where it came from.
+    """
     merged: dict[str, Any] = {}
-    for source in sources:
+    for where, source in sources:
         for key, value in source.items():
             if key in HATCH_KEYS:
                 continue
-            merged[key.replace("_", "-")] = value
+            name = key.replace("_", "-")
+            if name not in KNOWN:
+                raise _unknown(key, where)
+            merged[name] = value
     return merged
 
 
@@ -77,10 +93,7 @@ def publish_arguments(options: Mapping[str, Any], artifacts: list[str]) -> list[
             if _switch(key, value):
                 argv.append(SWITCH_OPTIONS[key])
         else:
-            known = ", ".join(sorted([*VALUE_OPTIONS, *SWITCH_OPTIONS, "provenance"]))
-            raise PublishOptionError(
-                f"unknown option {key!r} for the stage publisher; known: {known}"
-            )
+            raise _unknown(key, "publisher options")
     return argv + artifacts
 
 
@@ -119,8 +132,12 @@ class StagePublisher(PublisherInterface):
     def publish(self, artifacts: list[str], options: dict[str, Any]) -> None:
         from .cli import main
 
-        merged = merge_options(self.plugin_config, self.project_config, options)
         try:
+            merged = merge_options(
+                ("[publish.stage] in the hatch config", self.plugin_config),
+                ("[tool.hatch.publish.stage] in pyproject.toml", self.project_config),
+                ("-o", options),
+            )
             argv = publish_arguments(merged, list(artifacts) or default_artifacts(Path(self.root)))
         except PublishOptionError as error:
             self.app.abort(str(error))

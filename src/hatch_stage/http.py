@@ -79,9 +79,10 @@ def send(
         except (httpx2.TransportError, httpx2.TimeoutException) as failure:
             unsent = isinstance(failure, (httpx2.ConnectError, httpx2.ConnectTimeout))
             if attempt == RETRIES or not (idempotent or unsent):
+                tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
                 raise error(
                     f"could not {what}: {type(failure).__name__} talking to {_origin(url, http)} "
-                    f"after {RETRIES + 1} attempts; check the registry URL and your network"
+                    f"after {tries}; check the registry URL and your network"
                 ) from None
             sleep(_wait(None, attempt))
             continue

@@ -89,8 +89,11 @@ class Member:
     artifact: str
     #: the member's path inside the archive
     name: str
-    #: the member's bytes
+    #: the member's bytes (empty when ``binary``)
     data: bytes
+    #: True when the member is not UTF-8 text and was left unread, as
+    #: ``iter_members(..., skip_binary=True)`` does for scanners that only read text
+    binary: bool = False
 
 
 @dataclass(frozen=True)

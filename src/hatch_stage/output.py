@@ -16,11 +16,23 @@ from rich.console import Console
 from .errors import HatchStageError
 
 
+def is_terminal(stream: object) -> bool:
+    """Whether ``stream`` is a terminal a person can answer on.
+
+    False for a redirected stream, and for a closed one (``sys.stdin`` is None when the
+    process was started with standard input closed, as some CI runners do).
+    """
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty is not None and isatty())
+    except ValueError:  # a closed file
+        return False
+
+
 def _width(stream: object) -> int | None:
     # logs and hooks (pre-commit, CI) are not terminals: rich would squeeze tables into 80
     # columns and cut off member paths; there, lines may be as long as they need
-    isatty = getattr(stream, "isatty", None)
-    return None if isatty is not None and isatty() else 200
+    return None if is_terminal(stream) else 200
 
 
 #: human output

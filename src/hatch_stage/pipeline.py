@@ -77,6 +77,8 @@ class StageReport:
             "success": not self.blockers,
             "dry_run": self.dry_run,
             "target": self.project.target,
+            # the envelope's key in every --json document; null: no registry was involved
+            "registry": self.registry,
             "name": self.project.name,
             "version": self.project.version,
             "tag": self.tag,
@@ -95,8 +97,6 @@ class StageReport:
         if self.blockers:
             document["error"] = "; ".join(self.blockers)
             document["error_code"] = "secrets_found" if self.findings else "score_below_minimum"
-        if self.registry is not None:
-            document["registry"] = self.registry
         if self.auth_source is not None:
             document["auth"] = self.auth_source
         if self.staged is not None:

@@ -4,42 +4,12 @@ another repository, a forged, expired, reused or mis-addressed one is refused.""
 
 from __future__ import annotations
 
-import json
 import time
-import uuid
-from pathlib import Path
-from typing import Any
 
 import httpx2
-import jwt
-import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from stagekit import Server, unique_name
-
-ISSUER = "https://token.actions.githubusercontent.com"
-
-
-@pytest.fixture(scope="module")
-def issuer_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
-    jwks = tmp_path_factory.mktemp("issuer") / "jwks.json"
-    jwks.write_text(json.dumps({"keys": [{**jwk, "kid": "test-key", "alg": "RS256",
-                                          "use": "sig"}]}))
-    return key, jwks
-
-
-def github_jwt(key: Any, repository: str, *, audience: str = "hatch-stage",
-               lifetime: int = 300, environment: str = "release", **extra: Any) -> str:
-    now = int(time.time())
-    claims = {
-        "iss": ISSUER, "aud": audience, "iat": now, "nbf": now, "exp": now + lifetime,
-        "jti": str(uuid.uuid4()), "sub": f"repo:{repository}:environment:{environment}",
-        "repository": repository, "repository_owner": repository.split("/")[0],
-        "job_workflow_ref": f"{repository}/.github/workflows/release.yml@refs/tags/v1",
-        "environment": environment, **extra,
-    }
-    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "test-key"})
+from stagekit import GITHUB_ISSUER as ISSUER
+from stagekit import Server, github_jwt, unique_name
 
 
 def mint(server: Server, token: str) -> httpx2.Response:

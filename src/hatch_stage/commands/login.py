@@ -17,7 +17,7 @@ from ..cli import json_flag
 from ..credentials import delete_token, store_token
 from ..errors import ConfigError
 from ..models import Credentials
-from ..output import console, emit_json, envelope, register_secret
+from ..output import console, emit_json, envelope, is_terminal, register_secret
 from ..registry_choice import check_registry_url
 
 
@@ -52,8 +52,8 @@ def _registry(args: argparse.Namespace) -> str:
 
 def _read_token(args: argparse.Namespace) -> str:
     if args.token_stdin:
-        token = sys.stdin.readline().strip()
-    elif sys.stdin.isatty() and not args.json:
+        token = sys.stdin.readline().strip() if sys.stdin is not None else ""
+    elif is_terminal(sys.stdin) and not args.json:
         token = console.input("token: ", password=True).strip()
     else:
         raise ConfigError(

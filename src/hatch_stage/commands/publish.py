@@ -15,7 +15,7 @@ from typing import Any
 
 from ..cli import json_flag
 from ..errors import HatchStageError
-from ..output import console, emit_json
+from ..output import console, emit_json, is_terminal
 from ..pipeline import Pipeline, StageReport
 from ..registry_choice import ChosenRegistry, public_preview, resolve_registry
 from .common import add_prepare_arguments, keep_artifacts, load_pipeline, render_report, workspace
@@ -66,7 +66,7 @@ def register(subparsers: Any) -> None:
 
 
 def _confirmed(args: argparse.Namespace, name: str, version: str, registry: str) -> bool:
-    if args.yes or args.json or not sys.stdin.isatty():
+    if args.yes or args.json or not is_terminal(sys.stdin):
         return True
     answer = console.input(f"Stage {name} {version} to {registry}? [y/N] ")
     return answer.strip().lower() in ("y", "yes")

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from ..cli import json_flag
 from ..errors import OtpRequired
-from ..output import console, emit_json, envelope
+from ..output import console, emit_json, envelope, is_terminal
 from ..targets.decisions import decide_many
 from ..targets.interface import StageClient, StagedItem
 from .clients import add_client_arguments, stage_client
@@ -153,7 +153,7 @@ def run_download(args: argparse.Namespace) -> int:
 
 
 def _can_prompt(args: argparse.Namespace) -> bool:
-    return not (args.json or args.yes) and sys.stdin.isatty()
+    return not (args.json or args.yes) and is_terminal(sys.stdin)
 
 
 def _decide(args: argparse.Namespace, action: str) -> int:

@@ -81,6 +81,7 @@ def hatch_stage_scan(artifacts: Sequence[Artifact], project: Project, config: Co
     return [
         Finding(artifact.filename, member.name, line=None, type=FINDING_TYPE, masked="")
         for artifact in artifacts
-        for member in iter_members(artifact, config.limits)
+        # contents matter only for text files (.npmrc, PEM keys); names decide the rest
+        for member in iter_members(artifact, config.limits, skip_binary=True)
         if is_blocked(member, config.blocked_files)
     ]

@@ -29,7 +29,10 @@ def hatch_stage_scan(artifacts: Sequence[Artifact], project: Project, config: Co
     findings: list[Finding] = []
     with scanner() as scan:
         for artifact in artifacts:
-            for member in iter_members(artifact, config.limits):
+            # detect-secrets skips what is not UTF-8 text; left unread, it costs no memory
+            for member in iter_members(artifact, config.limits, skip_binary=True):
+                if member.binary:
+                    continue
                 try:
                     secrets = scan.scan(member.name, member.data)
                 except Exception as error:  # a parser inside detect-secrets choking on the file

@@ -96,12 +96,13 @@ def read_shipped(artifacts: Sequence[Artifact], limits: ScanLimits) -> Shipped:
     sdist_metadata: tuple[bytes, str] | None = None
     for artifact in artifacts:
         if artifact.kind == "wheel":
-            for member in iter_members(artifact, limits):
+            # names and core metadata (text) are all a score needs
+            for member in iter_members(artifact, limits, skip_binary=True):
                 wheel_members.append(member.name)
                 if wheel_metadata is None and _is_wheel_metadata(member.name):
                     wheel_metadata = (member.data, f"{artifact.filename}:{member.name}")
         elif artifact.kind == "sdist":
-            for member in iter_members(artifact, limits):
+            for member in iter_members(artifact, limits, skip_binary=True):
                 relative = _without_root(member.name)
                 if relative is None:
                     continue

@@ -39,7 +39,10 @@ def decide_many(
                 results.append({"stageId": stage_id, "result": dict(decide(stage_id, code))})
                 break
             except OtpRequired as challenge:
-                fresh = otp()
+                try:
+                    fresh = otp()
+                except HatchStageError as gave_up:  # no code to be had: say what was done
+                    raise _after(gave_up, results, action) from None
                 if fresh == code:
                     raise _after(challenge, results, action) from None
                 code = fresh

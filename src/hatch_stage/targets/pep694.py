@@ -92,10 +92,10 @@ class Pep694Client(StageClient):
             **kwargs,
         )
         if response.status_code >= 400:
-            self._fail(response, what)
+            self._fail(response, what, retried=idempotent)
         return response
 
-    def _fail(self, response: httpx2.Response, what: str) -> None:
+    def _fail(self, response: httpx2.Response, what: str, retried: bool = True) -> None:
         status, detail = response.status_code, http.problem_detail(response)
         if status == 401 and "otp" in response.headers.get("www-authenticate", "").lower():
             raise OtpRequired(f"the registry needs a fresh one-time password: {detail}.")
@@ -110,6 +110,13 @@ class Pep694Client(StageClient):
             raise RegistryError(f"not found while trying to {what}: {detail}", code="not_found")
         if status == 409:
             raise RegistryError(f"conflict: {detail}", code="conflict")
+        if (status == 429 or status >= 500) and not retried:
+            raise RegistryError(
+                f"the registry answered {status} while trying to {what}: {detail}; it was not "
+                "sent again (a one-time password counts once): check with `hatch-stage view` "
+                "before you try again",
+                code="registry_unavailable",
+            )
         if status == 429 or status >= 500:
             raise RegistryError(
                 f"the registry kept failing ({status}) while trying to {what}, after "
@@ -167,14 +174,20 @@ class Pep694Client(StageClient):
         target = directory / filename
         partial = target.with_name(f".{filename}.part")
         digest = hashlib.sha256()
-        with self.http.stream("GET", str(entry["url"])) as response:
+        what = f"download {filename}"
+        response = http.send(
+            self.http, "GET", str(entry["url"]), error=RegistryError, what=what, stream=True
+        )
+        try:
             if response.status_code != 200:
                 response.read()
-                self._fail(response, f"download {filename}")
+                self._fail(response, what)
             with partial.open("wb") as out:
                 for chunk in response.iter_bytes(1 << 20):
                     digest.update(chunk)
                     out.write(chunk)
+        finally:
+            response.close()
         if digest.hexdigest() != expected:
             partial.unlink()
             raise RegistryError(
@@ -269,8 +282,15 @@ class Pep694Client(StageClient):
             )
         by_name = {attestation.artifact: attestation for attestation in attestations}
         for artifact in artifacts:
-            if _same(uploaded.get(artifact.filename), artifact):
+            entry = uploaded.get(artifact.filename)
+            if _same(entry, artifact):
                 continue  # finished by an earlier, interrupted run
+            if entry and entry.get("status") in ("pending", "error") and entry.get("link"):
+                # cut off in an earlier run: the registry takes the name again only once the
+                # unfinished upload is gone
+                self._call(
+                    "DELETE", entry["link"], f"discard the unfinished upload of {artifact.filename}"
+                )
             self._upload(session, artifact, by_name.get(artifact.filename))
         final = self.session(str(session["id"]))
         return StagedRelease(

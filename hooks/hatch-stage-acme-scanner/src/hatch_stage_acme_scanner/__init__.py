@@ -36,8 +36,9 @@ def hatch_stage_scan(
 ) -> list[Finding]:
     findings = []
     for artifact in artifacts:
-        # iter_members enforces the size, ratio and path limits on the untrusted archive
-        for member in iter_members(artifact, config.limits):
+        # iter_members enforces the size, ratio and path limits on the untrusted archive;
+        # skip_binary leaves non-text members unread, so memory stays flat on big wheels
+        for member in iter_members(artifact, config.limits, skip_binary=True):
             if PREFIX not in member.data:  # most members: one fast substring test
                 continue
             for number, line in enumerate(member.data.splitlines(), start=1):

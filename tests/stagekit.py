@@ -1,5 +1,8 @@
-"""Helpers for the registry tests: real servers on 127.0.0.1, PostgreSQL, built distributions,
-the admin command line in-process, and a small PEP 694 client."""
+"""Helpers for the registry and client tests: real servers on 127.0.0.1, PostgreSQL, built
+distributions, the admin command line in-process, a small PEP 694 client, and a trusted-
+publishing issuer (a key pair made here) that signs GitHub Actions-like OIDC tokens.
+
+A plain module beside clitools.py, shared by tests/registry and tests/client."""
 
 from __future__ import annotations
 
@@ -15,22 +18,26 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx2
+import jwt
 import pyotp
+from clitools import HATCH_STAGE
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from hatch_stage import cli
 from hatch_stage.models import Artifact
 from hatch_stage.plugins.python_pack import build
 
-#: the hatch-stage console script of the environment running the tests
-HATCH_STAGE = str(Path(sys.executable).with_name("hatch-stage"))
 UPLOAD_TYPE = "application/vnd.pypi.upload.v2+json"
 META = {"meta": {"api-version": "2.0"}}
+#: the issuer GitHub Actions puts into its OIDC tokens
+GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 _names = itertools.count(1)
 
 
@@ -310,3 +317,29 @@ class Upload:
     def cancel(self, session: dict[str, Any], otp: str | None = None) -> httpx2.Response:
         return self.http.delete(session["links"]["session"],
                                 headers={"X-Hatch-Stage-OTP": otp} if otp else None)
+
+
+# trusted publishing ------------------------------------------------------------------------
+
+def issuer_keys(directory: Path) -> tuple[Any, Path]:
+    """A fresh RSA key and the JWKS file that publishes its public half (kid ``test-key``)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    jwks = directory / "jwks.json"
+    jwks.write_text(json.dumps({"keys": [{**jwk, "kid": "test-key", "alg": "RS256",
+                                          "use": "sig"}]}))
+    return key, jwks
+
+
+def github_jwt(key: Any, repository: str, *, audience: str = "hatch-stage",
+               lifetime: int = 300, environment: str = "release", **extra: Any) -> str:
+    """An OIDC token with GitHub Actions' claims for ``repository``'s release.yml workflow."""
+    now = int(time.time())
+    claims = {
+        "iss": GITHUB_ISSUER, "aud": audience, "iat": now, "nbf": now, "exp": now + lifetime,
+        "jti": str(uuid.uuid4()), "sub": f"repo:{repository}:environment:{environment}",
+        "repository": repository, "repository_owner": repository.split("/")[0],
+        "job_workflow_ref": f"{repository}/.github/workflows/release.yml@refs/tags/v1",
+        "environment": environment, **extra,
+    }
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "test-key"})

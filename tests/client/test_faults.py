@@ -1,0 +1,125 @@
+"""Issue 4, must-show 5: publish through a fault-injecting proxy in front of the real registry,
+with the client's real retry constants (hatch_stage.http: 3 retries, 0.5 s doubling).
+
+Every request answered 503 twice still stages; a registry that keeps failing (503s, or
+connections reset) fails publish with a clear error well within a bound; a publish cut off
+mid-upload leaves an open session that cannot be approved, and the next publish resumes it."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from clientkit import Cli, Sample, matches
+from localservers import FORWARD, RESET, UNAVAILABLE, FaultProxy, fail_always, fail_each
+from stagekit import Account, Server
+
+from hatch_stage import http
+
+pytestmark = pytest.mark.slow
+
+#: the longest a request may keep failing: every backoff wait plus time for the attempts
+BOUND = sum(http.BACKOFF * 2**attempt for attempt in range(http.RETRIES)) + 10
+
+
+def is_upload(method: str, path: str) -> bool:
+    return method == "POST" and path.endswith("/bytes")
+
+
+def publish(cli: Cli, sample: Sample, registry: str, account: Account) -> tuple[dict[str, Any],
+                                                                              float]:
+    started = time.monotonic()
+    document = cli.json("publish", "--registry", registry, "--yes", cwd=sample.root,
+                        env={"HATCH_STAGE_TOKEN": account.token})
+    return document, time.monotonic() - started
+
+
+def open_sessions(cli: Cli, registry: Server, sample: Sample, account: Account,
+                  ) -> list[dict[str, Any]]:
+    listed = cli.json("list", sample.name, "--registry", registry.url, cwd=sample.root,
+                      env={"HATCH_STAGE_TOKEN": account.token})
+    return [item["registry"] for item in matches(listed, "list")["data"]]
+
+
+def test_every_request_failing_twice_still_stages(cli: Cli, registry: Server,
+                                                  sample: Sample) -> None:
+    maintainer = cli.account(sample.name)
+    with FaultProxy(registry.url, fail_each(2)) as proxy:
+        staged, _ = publish(cli, sample, proxy.url, maintainer)
+    matches(staged, "publish")
+    assert {entry["status"] for entry in staged["data"]["files"].values()} == {"completed"}
+    kinds = {(method, path) for method, path, _ in proxy.log}
+    assert any(is_upload(*kind) for kind in kinds) and len(kinds) >= 6
+    for kind in kinds:  # each request was refused twice, then went through
+        actions = [action for *request, action in proxy.log if tuple(request) == kind]
+        assert actions[:3] == [UNAVAILABLE, UNAVAILABLE, FORWARD], kind
+        assert set(actions[3:]) <= {FORWARD}  # e.g. the second file's upload start
+
+
+@pytest.mark.parametrize("action", [UNAVAILABLE, RESET])
+def test_a_registry_that_keeps_failing_fails_fast_and_clearly(
+        cli: Cli, registry: Server, sample: Sample, action: str) -> None:
+    maintainer = cli.account(sample.name)
+    with FaultProxy(registry.url, fail_always(action)) as proxy:
+        failed, took = publish(cli, sample, proxy.url, maintainer)
+    matches(failed, "error")
+    assert took < BOUND, f"publish took {took:.1f}s"
+    assert len(proxy.log) == http.RETRIES + 1  # the first request, retried, then given up
+    if action == UNAVAILABLE:
+        assert failed["error_code"] == "registry_unavailable"
+        assert "kept failing (503)" in failed["error"] and "try again later" in failed["error"]
+    else:
+        assert failed["error_code"] == "registry_error"
+        assert "after 4 attempts; check the registry URL and your network" in failed["error"]
+    assert open_sessions(cli, registry, sample, maintainer) == []
+
+
+@pytest.mark.parametrize("action", [UNAVAILABLE, RESET])
+def test_an_upload_cut_off_leaves_an_open_session_the_next_publish_completes(
+        cli: Cli, registry: Server, sample: Sample, action: str) -> None:
+    maintainer = cli.account(sample.name)
+    with FaultProxy(registry.url, fail_always(action, matching=is_upload)) as proxy:
+        failed, took = publish(cli, sample, proxy.url, maintainer)
+    matches(failed, "error")
+    assert took < BOUND
+    assert "upload" in failed["error"]
+
+    [session] = open_sessions(cli, registry, sample, maintainer)
+    assert session["status"] == "open"
+    assert [entry["status"] for entry in session["files"].values()] == ["pending"]
+    # it cannot be approved by mistake: the registry names what is missing
+    refused = cli.json("approve", session["id"], "--otp", maintainer.otp(), "--registry",
+                       registry.url, cwd=sample.root, env={"HATCH_STAGE_TOKEN": maintainer.token})
+    assert refused["error_code"] == "conflict"
+
+    resumed, _ = publish(cli, sample, registry.url, maintainer)
+    matches(resumed, "publish")
+    assert resumed["stageId"] == session["id"]
+    assert sorted(resumed["data"]["files"]) == sorted(f["filename"] for f in resumed["files"])
+    assert {entry["status"] for entry in resumed["data"]["files"].values()} == {"completed"}
+
+
+def test_review_rides_out_503s_but_an_approval_is_sent_once(cli: Cli, registry: Server,
+                                                           sample: Sample) -> None:
+    maintainer = cli.account(sample.name)
+    staged, _ = publish(cli, sample, registry.url, maintainer)
+    stage_id = staged["stageId"]
+    env = {"HATCH_STAGE_TOKEN": maintainer.token}
+    with FaultProxy(registry.url, fail_each(2)) as proxy:
+        for args in (("view", stage_id), ("download", stage_id, "-d", str(sample.root / "got"))):
+            matches(cli.json(*args, "--registry", proxy.url, cwd=sample.root, env=env),
+                    args[0])
+    assert sorted(path.name for path in (sample.root / "got").iterdir()) == sorted(
+        file["filename"] for file in staged["files"])
+
+    # the approval carries a one-time password: after a 503 it is not sent again
+    with FaultProxy(registry.url, fail_always(UNAVAILABLE)) as proxy:
+        failed = cli.json("approve", stage_id, "--otp", maintainer.otp(), "--registry",
+                          proxy.url, cwd=sample.root, env=env)
+    assert [method for method, _, _ in proxy.log] == ["POST"]
+    matches(failed, "error")
+    assert failed["error_code"] == "registry_unavailable" and "not sent again" in failed["error"]
+    approved = cli.json("approve", stage_id, "--otp", maintainer.otp(), "--registry",
+                        registry.url, cwd=sample.root, env=env)
+    assert matches(approved, "approve")["data"]["status"] == "published"
