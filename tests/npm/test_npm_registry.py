@@ -283,3 +283,29 @@ def test_cli_approve_without_otp_fails_cleanly_and_with_otp_goes_live(
     assert approved["stageId"] == stage_id and approved["target"] == "npm"
     assert approved["registry"] == npm_env.url
     assert "1.1.0" in npm_env.packument("hs-cli")["versions"]
+
+
+def test_cli_publish_list_view_speak_the_same_envelopes_for_npm(
+    npm_env: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = released(npm_env, tmp_path / "pkg", "hs-cli-stage", "1.1.0")
+    pat = npm_env.users["pat"]
+    monkeypatch.setenv("NPM_TOKEN", pat.token)
+    flags = ["--json", "--target", "npm", "--npm-registry", npm_env.url, "--project", str(root)]
+    capsys.readouterr()
+
+    assert main(["publish", "--yes", "--tag", "next", *flags]) == 0
+    staged = json.loads(capsys.readouterr().out)
+    assert staged["success"] is True and staged["target"] == "npm"
+    assert (staged["name"], staged["version"], staged["tag"]) == ("hs-cli-stage", "1.1.0", "next")
+    assert staged["auth"] == "env" and UUID.match(staged["stageId"])
+    assert pat.token not in json.dumps(staged)
+
+    assert main(["list", "hs-cli-stage", *flags]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [item["stageId"] for item in listed["data"]] == [staged["stageId"]]
+    assert main(["view", staged["stageId"], *flags]) == 0
+    viewed = json.loads(capsys.readouterr().out)
+    assert viewed["stageId"] == staged["stageId"] and viewed["data"]["version"] == "1.1.0"
+    assert "1.1.0" not in npm_env.packument("hs-cli-stage")["versions"], "nothing live yet"
