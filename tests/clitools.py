@@ -30,6 +30,17 @@ class Run:
         return json.loads(self.stdout)
 
 
+def environment(changes: Mapping[str, str | None] | None = None) -> dict[str, str]:
+    """This process's environment with ``changes``; a None value removes the variable."""
+    merged = dict(os.environ)
+    for key, value in (changes or {}).items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
 def run_cli(
     args: Sequence[str],
     cwd: Path | None = None,
@@ -45,16 +56,10 @@ def run_cli(
     :param close_stdin: start it with standard input closed and without a controlling
         terminal (as some CI runners do), instead of an empty standard input
     """
-    environment = dict(os.environ)
-    for key, value in (env or {}).items():
-        if value is None:
-            environment.pop(key, None)
-        else:
-            environment[key] = value
     completed = subprocess.run(
         [HATCH_STAGE, *args],
         cwd=cwd,
-        env=environment,
+        env=environment(env),
         input=None if close_stdin else (input if input is not None else ""),
         preexec_fn=(lambda: os.close(0)) if close_stdin else None,
         start_new_session=close_stdin,

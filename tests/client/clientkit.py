@@ -7,6 +7,7 @@ A plain module (not conftest.py), imported by name from tests/client."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from collections.abc import Mapping
@@ -18,13 +19,16 @@ from clitools import PROJECTS, Run, run_cli
 from stagekit import Account, Server, unique_name
 
 #: variables of the calling environment that would change what the CLI does: CI markers
-#: (trusted publishing), GitHub's OIDC request variables, hatch-stage's own settings
+#: (trusted publishing), GitHub's OIDC request variables, hatch's publish settings (and every
+#: HATCH_STAGE_* variable)
 UNSET = (
     "GITHUB_ACTIONS", "GITLAB_CI", "BUILDKITE", "CIRCLECI", "GOOGLE_SERVICE_ACCOUNT_NAME",
     "ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "HATCH_INDEX_USER",
     "HATCH_INDEX_AUTH", "HATCH_INDEX_REPO", "HATCH_PUBLISHER", "HATCH_PUBLISHER_OPTIONS",
 )
 
+#: what a registry token looks like (``hst_`` + 43 URL-safe characters)
+TOKEN = re.compile(r"hst_[A-Za-z0-9_-]{30,}")
 
 # the sample project ------------------------------------------------------------------------
 
@@ -80,7 +84,8 @@ class Cli:
     @property
     def env(self) -> dict[str, str | None]:
         """The isolated environment (a None value unsets the variable)."""
-        environment: dict[str, str | None] = dict.fromkeys(UNSET)
+        inherited = [name for name in os.environ if name.startswith("HATCH_STAGE_")]
+        environment: dict[str, str | None] = dict.fromkeys([*UNSET, *inherited])
         environment.update(
             HOME=str(self.home),
             XDG_DATA_HOME=str(self.home / "data"),
@@ -90,9 +95,6 @@ class Cli:
             HATCH_CONFIG=str(self.home / "hatch" / "config.toml"),
             PYPIRC=str(self.home / ".pypirc"),
             PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring",
-            HATCH_STAGE_TOKEN=None,
-            HATCH_STAGE_REGISTRY=None,
-            HATCH_STAGE_MIN_SCORE=None,
         )
         return environment
 
@@ -131,9 +133,11 @@ class Cli:
     def assert_nothing_leaked(self) -> None:
         texts = [(" ".join(args), run.stdout + run.stderr) for args, run in self.runs]
         texts.append(("the registry's log", self.server.log()))
-        for secret in self.secrets:
-            for where, text in texts:
+        for where, text in texts:
+            for secret in self.secrets:
                 assert secret not in text, f"a secret appeared in the output of {where}"
+            # also tokens the test never saw (those minted for CI inside the command)
+            assert not TOKEN.search(text), f"a token appeared in the output of {where}"
 
 
 def one_document(run: Run) -> dict[str, Any]:

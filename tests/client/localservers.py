@@ -51,7 +51,7 @@ class _Background:
 
 
 class _Quiet(BaseHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # pytest shows the test's own output; access lines would only be noise
 
 

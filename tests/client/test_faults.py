@@ -27,8 +27,9 @@ def is_upload(method: str, path: str) -> bool:
     return method == "POST" and path.endswith("/bytes")
 
 
-def publish(cli: Cli, sample: Sample, registry: str, account: Account) -> tuple[dict[str, Any],
-                                                                              float]:
+def publish(cli: Cli, sample: Sample, registry: str, account: Account,
+            ) -> tuple[dict[str, Any], float]:
+    """``publish --json`` to ``registry``: its document, and how long it took."""
     started = time.monotonic()
     document = cli.json("publish", "--registry", registry, "--yes", cwd=sample.root,
                         env={"HATCH_STAGE_TOKEN": account.token})

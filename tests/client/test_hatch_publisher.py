@@ -10,7 +10,6 @@ publisher, and ``-n/--no-prompt`` is passed on as ``--yes``."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 
 import pytest
 from clientkit import Cli, Sample, matches
-from clitools import Run
+from clitools import Run, environment
 from stagekit import Server
 
 from hatch_stage.plugins.python_pack import build
@@ -30,9 +29,7 @@ HATCH = str(Path(sys.executable).with_name("hatch"))
 
 def hatch_publish(cli: Cli, sample: Sample, *args: str, token: str | None = None) -> Run:
     """``hatch publish -p stage ARGS`` in the project, stdin closed as in CI."""
-    env = {key: value for key, value in {**os.environ, **cli.env}.items() if value is not None}
-    if token:
-        env["HATCH_STAGE_TOKEN"] = token
+    env = environment({**cli.env, "HATCH_STAGE_TOKEN": token})
     completed = subprocess.run([HATCH, "publish", "-p", "stage", *args], cwd=sample.root,
                                env=env, stdin=subprocess.DEVNULL, capture_output=True,
                                text=True, timeout=120)

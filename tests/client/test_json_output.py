@@ -9,16 +9,16 @@ explicitly, after commands fed wrong tokens, tokens in URLs and failing codes.""
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 from clientkit import Cli, Sample, matches, one_document
-from clitools import HATCH_STAGE, Run
+from clitools import HATCH_STAGE, Run, environment
 from stagekit import Server
 
 pytestmark = pytest.mark.slow
@@ -151,11 +151,10 @@ def test_admin_commands(cli: Cli, tmp_path: Path) -> None:
 
 
 def test_serve_announces_itself_with_one_document(cli: Cli, tmp_path: Path) -> None:
-    env = {key: value for key, value in {**os.environ, **cli.env}.items() if value is not None}
     process = subprocess.Popen(
         [HATCH_STAGE, "serve", "--port", "0", "--data", str(tmp_path / "served"), "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
-        env=env)
+        env=environment(cli.env))
     assert process.stdout is not None
     text, deadline = "", time.monotonic() + 30
     try:
@@ -168,8 +167,6 @@ def test_serve_announces_itself_with_one_document(cli: Cli, tmp_path: Path) -> N
                 assert process.poll() is None, process.communicate()
         else:
             raise AssertionError(f"serve printed no document: {text}")
-        import httpx2
-
         assert httpx2.get(announced["data"]["url"] + "/_/health", timeout=5).status_code == 200
     finally:
         process.terminate()

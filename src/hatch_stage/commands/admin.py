@@ -69,7 +69,8 @@ def _project_set(registry: Any, args: argparse.Namespace) -> Result:
         if getattr(args, key) is not None:
             changes[key] = getattr(args, key)
     if args.upstream_token_stdin:
-        token = sys.stdin.readline().strip()
+        # stdin may be closed (None) when started without one
+        token = sys.stdin.readline().strip() if sys.stdin is not None else ""
         if not token:
             raise ConfigError("--upstream-token-stdin: standard input had no token")
         changes["upstream_token"] = token

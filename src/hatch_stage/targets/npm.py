@@ -29,6 +29,7 @@ from ..npm.auth import find_credentials
 from ..npm.npmrc import configured_registry
 from ..npm.otp import OTP_HEADER, WebAuth, is_challenge, terminal_web_auth, wait_for_token, web_urls
 from ..npm.registry import escape_name, validate_registry
+from ..output import is_terminal
 from .interface import StageClient, StagedItem
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
@@ -307,7 +308,7 @@ def npm_client(registry: str | None, project_root: Path, *, interactive: bool | 
     credentials = find_credentials(url, purpose="manage", package=manifest_name,
                                    project_root=project_root, environ=environ)
     if interactive is None:
-        interactive = sys.stdin.isatty() and sys.stderr.isatty()
+        interactive = is_terminal(sys.stdin) and is_terminal(sys.stderr)
     return NpmStageClient(url, credentials, web_auth=terminal_web_auth() if interactive else None)
 
 
