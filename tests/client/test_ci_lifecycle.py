@@ -183,8 +183,8 @@ def on_terminal(cli: Cli, args: list[str], env: dict[str, str], answers: list[st
 
 
 def test_approve_prompts_on_a_terminal(cli: Cli, registry: Server, tmp_path: Path) -> None:
-    """Two ids, one command: a code is asked once, and again only when the registry refuses
-    to take the same code twice (hatch-stage serve accepts each code once)."""
+    """Two ids, one command, one prompt: hatch-stage serve decides the batch in one request
+    under one code (its /upload/2.0/decisions extension), so the code is spent once."""
     samples = [Sample.create(tmp_path / version, version) for version in ("1.0.0", "1.1.0")]
     ids = []
     for sample in samples:
@@ -201,8 +201,12 @@ def test_approve_prompts_on_a_terminal(cli: Cli, registry: Server, tmp_path: Pat
     status, screen = on_terminal(cli, ["approve", *ids, "--registry", registry.url],
                                  {"HATCH_STAGE_TOKEN": token}, [wide.otp(), wide.otp(1)])
     assert status == 0, screen
-    assert screen.count("one-time password to approve:") == 2
-    assert "a fresh one-time password to approve:" in screen
-    assert wide.otp(1) not in screen  # typed, never echoed
+    assert screen.count("one-time password to approve:") == 1
+    assert "a fresh one-time password" not in screen
+    assert wide.otp() not in screen  # typed, never echoed
     for stage_id in ids:
         assert f"approved: now live {stage_id}" in screen
+    for stage_id in ids:
+        viewed = cli.json("view", stage_id, "--registry", registry.url,
+                          env={"HATCH_STAGE_TOKEN": token})
+        assert viewed["data"]["status"] == "published"

@@ -101,3 +101,40 @@ def test_guessing_codes_pauses_approvals(server: Server, release_factory) -> Non
     paused = client.publish(session, maintainer.otp())
     assert paused.status_code == 429 and paused.headers["retry-after"] == "300"
     assert client.status(session)["status"] == "open"
+
+
+def test_one_code_decides_a_batch_and_a_refused_batch_burns_nothing(
+        server: Server, release_factory) -> None:
+    name = unique_name("batch")
+    maintainer = server.maintainer(name)
+    client = server.client(maintainer.token)
+    first = client.stage(name, "1.0", release_factory(name, "1.0"))
+    second = client.stage(name, "1.1", release_factory(name, "1.1"))
+    pending = client.create(name, "1.2").json()  # no files: cannot be published
+
+    code = maintainer.otp()
+    refused = client.post("/upload/2.0/decisions",
+                          {"action": "publish", "sessions": [first["id"], pending["id"]]},
+                          headers={"X-Hatch-Stage-OTP": code})
+    assert refused.status_code == 409, refused.text
+    assert client.status(first)["status"] == "open", "nothing was decided"
+
+    # the refused batch did not spend the code: it now publishes both in one request
+    batch = client.post("/upload/2.0/decisions",
+                        {"action": "publish", "sessions": [first["id"], second["id"]]},
+                        headers={"X-Hatch-Stage-OTP": code})
+    assert batch.status_code == 200, batch.text
+    assert batch.json()["failed"] is None
+    assert [s["status"] for s in batch.json()["sessions"]] == ["published", "published"]
+    assert client.status(second)["status"] == "published"
+
+    replay = client.post("/upload/2.0/decisions", {"action": "cancel", "sessions": [pending["id"]]},
+                         headers={"X-Hatch-Stage-OTP": code})
+    assert replay.status_code == 401 and replay.headers["www-authenticate"] == "OTP"
+    stager = server.client(server.maintainer(name, role="stage").token)
+    assert stager.post("/upload/2.0/decisions", {"action": "cancel", "sessions": [pending["id"]]},
+                       headers={"X-Hatch-Stage-OTP": maintainer.otp(1)}).status_code == 403
+    canceled = client.post("/upload/2.0/decisions",
+                           {"action": "cancel", "sessions": [pending["id"]]},
+                           headers={"X-Hatch-Stage-OTP": maintainer.otp(1)})
+    assert canceled.status_code == 200 and canceled.json()["sessions"][0]["status"] == "canceled"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from stagekit import build_release
+from stagekit import Upload, build_release
 
 from hatch_stage.errors import ConfigError, HatchStageError
 from hatch_stage.registry import Principal, Registry, RegistrySettings, default_data_dir, index
@@ -163,6 +163,10 @@ def test_local_token_acts_as_the_local_owner(tmp_path: Path) -> None:
         session = http.post("/upload/2.0/", json={**meta, "name": "owned", "version": "1"},
                             headers=upload).json()
         assert session["actor"] == "local"
+        empty = http.post(session["links"]["publish"], json=meta, headers=upload)
+        assert empty.status_code == 409 and "no files" in empty.json()["detail"]
+        for artifact in build_release(tmp_path / "dist", "owned", "1"):
+            Upload(http).upload(session, artifact)
         published = http.post(session["links"]["publish"], json=meta, headers=upload)
         assert published.status_code == 201 and published.json()["status"] == "published"
         other = httpx2.post(f"{url}/upload/2.0/", json={**meta, "name": "owned", "version": "2"},

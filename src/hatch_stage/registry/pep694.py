@@ -147,12 +147,34 @@ async def extend_file(request: Request) -> Response:
                                      request.path_params["file"]))
 
 
+async def decisions(request: Request) -> Response:
+    """Index-specific: ``POST /upload/2.0/decisions`` publishes or cancels several sessions
+    under one one-time password: ``{"meta", "action": "publish"|"cancel", "sessions": [id]}``.
+    Answers ``{"meta", "sessions": [decided session documents], "failed": null | {"id",
+    "status", "detail"}}``; an OTP or permission refusal is a problem document as usual."""
+    principal = await principal_of(request)
+    document = await json_body(request)
+    sessions = document.get("sessions")
+    if not isinstance(sessions, list) or not all(isinstance(s, str) for s in sessions):
+        raise BadRequest("sessions must be a list of session ids")
+    decided, failed = await call(registry_of(request).decide_many, principal,
+                                 _text(document, "action"), sessions,
+                                 request.headers.get(OTP_HEADER))
+    urls = urls_of(request)
+    failure = None if failed is None else {
+        "id": failed[0], "status": failed[1].status, "detail": str(failed[1])}
+    return upload_json({"meta": {"api-version": "2.0"},
+                        "sessions": [session_document(view, urls) for view in decided],
+                        "failed": failure})
+
+
 _SESSION = ROOT + "/sessions/{session}"
 _FILE = _SESSION + "/files/{file}"
 
 routes = [
     Route(ROOT + "/", create, methods=["POST"]),
     Route(ROOT + "/sessions", listing, methods=["GET"]),
+    Route(ROOT + "/decisions", decisions, methods=["POST"]),
     Route(_SESSION, session, methods=["GET", "DELETE"]),
     Route(_SESSION + "/publish", publish, methods=["POST"]),
     Route(_SESSION + "/extend", extend, methods=["POST"]),

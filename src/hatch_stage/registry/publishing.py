@@ -16,7 +16,7 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import records, schema
-from .problems import Conflict, UpstreamFailed
+from .problems import BadRequest, Conflict, Problem, UpstreamFailed
 from .views import Principal, SessionView
 
 if TYPE_CHECKING:
@@ -33,6 +33,11 @@ def _publishable(registry: Registry, connection: Connection, principal: Principa
         raise Conflict(
             "every file must be completed before the session can be published",
             errors=[{"source": file.filename, "message": file.status} for file in unfinished])
+    completed = connection.execute(select(schema.files.c.id).where(
+        schema.files.c.session_id == row.id, schema.files.c.status == "completed")).first()
+    if completed is None:
+        # approving an empty stage would publish a version with nothing in it, for good
+        raise Conflict("this session has no files: upload the release before publishing it")
     taken = connection.execute(
         select(schema.released.c.filename)
         .join(schema.files, schema.files.c.filename == schema.released.c.filename)
@@ -111,6 +116,52 @@ def cancel(registry: Registry, principal: Principal, session_id: str,
     with registry.db.read() as connection:
         registry._editable(connection, principal, session_id)
     registry.accounts.check_otp(principal, otp)
+    return discard(registry, principal, session_id)
+
+
+#: most sessions one batch decision may name
+MAX_BATCH = 100
+
+
+def decide_many(registry: Registry, principal: Principal, action: str,
+                session_ids: list[str], otp: str | None,
+                ) -> tuple[list[SessionView], tuple[str, Problem] | None]:
+    """Publish or cancel several sessions under one one-time password (index-specific).
+
+    A maintainer reviewing a batch types one code, as pnpm approves several staged versions
+    at once; the code is still spent once, on this one request. Every session is checked
+    before the code is, so a refused batch burns nothing. Sessions are then decided in order;
+    the first failure stops the batch and is returned with the sessions already decided.
+    """
+    if action not in ("publish", "cancel"):
+        raise BadRequest("action must be publish or cancel")
+    if not session_ids or len(session_ids) > MAX_BATCH or len(set(session_ids)) != len(session_ids):
+        raise BadRequest(f"name from 1 to {MAX_BATCH} different sessions")
+    registry.accounts.require_maintainer(principal)
+    check = _publishable if action == "publish" else _editable
+    with registry.db.read() as connection:
+        for session_id in session_ids:
+            check(registry, connection, principal, session_id)
+    registry.accounts.check_otp(principal, otp)
+    decided: list[SessionView] = []
+    for session_id in session_ids:
+        try:
+            if action == "publish":
+                decided.append(release(registry, principal, session_id))
+            else:
+                decided.append(discard(registry, principal, session_id))
+        except Problem as problem:
+            return decided, (session_id, problem)
+    return decided, None
+
+
+def _editable(registry: Registry, connection: Connection, principal: Principal,
+              session_id: str) -> Any:
+    return registry._editable(connection, principal, session_id)
+
+
+def discard(registry: Registry, principal: Principal, session_id: str) -> SessionView:
+    """Cancel without the OTP step (the caller has authorized it)."""
     with registry.db.write() as connection:
         row = registry._editable(connection, principal, session_id)
         connection.execute(update(schema.sessions).where(schema.sessions.c.id == row.id)

@@ -323,6 +323,13 @@ class Registry:
 
         return cancel(self, principal, session_id, otp)
 
+    def decide_many(self, principal: Principal, action: str, session_ids: list[str],
+                    otp: str | None) -> tuple[list[SessionView], tuple[str, Any] | None]:
+        """Publish or cancel several sessions under one code (see :mod:`.publishing`)."""
+        from .publishing import decide_many
+
+        return decide_many(self, principal, action, session_ids, otp)
+
     def legacy_upload(self, principal: Principal, **upload: Any) -> tuple[str, SessionView | None]:
         """A twine/hatch upload: staged or published directly (see :mod:`.legacy_upload`)."""
         from .legacy_upload import legacy_upload

@@ -1,12 +1,14 @@
 """Approving or rejecting several staged releases with as few one-time passwords as possible.
 
-Shared by every target: pnpm 12 approves several ids in one go, and so do we. A code is reused
-while the registry accepts it; when the registry demands a fresh one (hatch-stage serve and
-npm registries refuse a code twice), ``otp`` is asked again.
+Shared by every target: pnpm 12 approves several ids in one go, and so do we. Where the
+registry decides a batch in one request (hatch-stage serve), one code covers the batch.
+Otherwise each id is one request: a code is reused while the registry accepts it, and when
+it demands a fresh one (npm registries refuse a code twice), ``otp`` is asked again.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -31,24 +33,44 @@ def decide_many(
     were already decided.
     """
     ids = [client.check_id(stage_id) for stage_id in stage_ids]
+    if len(ids) > 1:
+        batch: list[dict[str, Any]] | None = _with_codes(
+            lambda current: client.decide_batch(action, ids, current), otp, code
+        )
+        if batch is not None:
+            return batch
     decide = client.approve if action == "approve" else client.reject
     results: list[dict[str, Any]] = []
     for stage_id in ids:
-        while True:
-            try:
-                results.append({"stageId": stage_id, "result": dict(decide(stage_id, code))})
-                break
-            except OtpRequired as challenge:
-                try:
-                    fresh = otp()
-                except HatchStageError as gave_up:  # no code to be had: say what was done
-                    raise _after(gave_up, results, action) from None
-                if fresh == code:
-                    raise _after(challenge, results, action) from None
-                code = fresh
-            except HatchStageError as error:
-                raise _after(error, results, action) from None
+        try:
+            result, code = _with_codes(
+                functools.partial(decide, stage_id), otp, code, keep_code=True
+            )
+        except HatchStageError as error:
+            raise _after(error, results, action) from None
+        results.append({"stageId": stage_id, "result": dict(result)})
     return results
+
+
+def _with_codes(
+    call: Callable[[str | None], Any],
+    otp: Callable[[], str],
+    code: str | None,
+    keep_code: bool = False,
+) -> Any:
+    """``call(code)``, asking ``otp`` for a (fresh) code each time the registry wants one.
+
+    With ``keep_code`` returns (result, the code that worked) so the next call can reuse it.
+    """
+    while True:
+        try:
+            result = call(code)
+            return (result, code) if keep_code else result
+        except OtpRequired as challenge:
+            fresh = otp()
+            if fresh == code:
+                raise challenge from None
+            code = fresh
 
 
 def _after(error: HatchStageError, done: list[dict[str, Any]], action: str) -> HatchStageError:

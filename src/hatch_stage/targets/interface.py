@@ -66,6 +66,17 @@ class StageClient(ABC):
     def approve(self, stage_id: str, otp: str | None) -> Mapping[str, Any]:
         """Make the staged release live; ``otp`` is the one-time password, when needed."""
 
+    def decide_batch(
+        self, action: str, stage_ids: builtins.list[str], otp: str | None
+    ) -> builtins.list[dict[str, Any]] | None:
+        """Approve or reject several releases in one request under one code.
+
+        None when the registry has no such request (then each id is decided on its own).
+        Returns ``[{"stageId", "result"}]``; raises when the batch stopped partway, naming
+        the ids already decided.
+        """
+        return None
+
     @abstractmethod
     def reject(self, stage_id: str, otp: str | None) -> Mapping[str, Any]:
         """Discard the staged release."""

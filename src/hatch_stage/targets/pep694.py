@@ -213,6 +213,43 @@ class Pep694Client(StageClient):
         ).json()
         return document
 
+    def decide_batch(
+        self, action: str, stage_ids: builtins.list[str], otp: str | None
+    ) -> builtins.list[dict[str, Any]] | None:
+        verb = "approve" if action == "approve" else "reject"
+        response = http.send(
+            self.http,
+            "POST",
+            f"{ROOT}/decisions",
+            error=RegistryError,
+            what=f"{verb} {len(stage_ids)} staged releases",
+            idempotent=False,
+            headers={"Content-Type": UPLOAD_TYPE, **({OTP_HEADER: otp} if otp else {})},
+            json={
+                "meta": META,
+                "action": "publish" if verb == "approve" else "cancel",
+                "sessions": stage_ids,
+            },
+        )
+        if response.status_code in (404, 405):
+            return None  # a registry without batch decisions: one request per id
+        if response.status_code >= 400:
+            self._fail(response, f"{verb} {', '.join(stage_ids)}")
+        document = response.json()
+        results = [
+            {"stageId": str(session["id"]), "result": session}
+            for session in document.get("sessions", [])
+        ]
+        failed = document.get("failed")
+        if failed:
+            done = ", ".join(result["stageId"] for result in results) or "none"
+            raise RegistryError(
+                f"could not {verb} {failed.get('id')}: {failed.get('detail')} "
+                f"(already {verb}d: {done})",
+                code="batch_stopped",
+            )
+        return results
+
     def _settled(self, stage_id: str, document: dict[str, Any]) -> dict[str, Any]:
         """Poll a session the registry is still processing (publish may be asynchronous)."""
         deadline = time.monotonic() + PROCESSING_WAIT
