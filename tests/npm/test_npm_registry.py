@@ -165,8 +165,9 @@ def test_batch_approval_sends_a_fresh_code_per_call_and_a_reused_code_is_refused
     with client_for(npm_env, "maya") as client:
         results = decide_many(client, "approve", ids[:2], fresh_code)
         assert [result["stageId"] for result in results] == ids[:2]
-        # the registry refused the first code on the second call, so a second one was asked for
-        assert len(codes) == 2 and codes[0] != codes[1]
+        # the registry refused the first code on the second call, so a fresh one was asked for
+        # (a third only when a step boundary passed while the request was on its way)
+        assert 2 <= len(codes) <= 3 and len(set(codes)) == len(codes)
         with pytest.raises(OtpRequired, match=r"refused the one-time password.*already used"):
             client.approve(ids[2], codes[-1])
         assert [item.stage_id for item in client.list("hs-batch")] == [ids[2]]
