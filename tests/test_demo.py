@@ -23,6 +23,8 @@ def test_demo_runs_the_whole_lifecycle_and_installs_the_release(tmp_path: Path) 
     assert done.returncode == 0, output
     for step in ("would stage sample-pkg 1.2.0", "staged as", "hatch-stage list",
                  "downloaded", "not installable (as it should be)", "approved: now live",
-                 "installed sample-pkg 1.2.0 -> hello, world"):
+                 "installed sample-pkg 1.2.0 -> hello, world",
+                 # previews point where `hatch-stage serve` answers, not at the in-process port
+                 "preview     http://127.0.0.1:8694/stage/"):
         assert step in output, step
     assert not (tmp_path / ".local").exists(), "the user's own store was not touched"

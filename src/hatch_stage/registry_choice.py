@@ -144,6 +144,9 @@ def public_preview(chosen: ChosenRegistry, preview_url: str) -> str:
     The embedded server lives only as long as the command; ``hatch-stage serve`` serves the
     same store afterwards at its default address.
     """
-    if not chosen.embedded or not preview_url.startswith(chosen.url):
-        return preview_url
-    return SERVE_ADDRESS + preview_url[len(chosen.url) :]
+    return rebase(preview_url, chosen.url, SERVE_ADDRESS) if chosen.embedded else preview_url
+
+
+def rebase(url: str, base: str, public_base: str) -> str:
+    """``url`` under ``base`` moved to ``public_base``; other URLs unchanged."""
+    return public_base + url[len(base) :] if url.startswith(base) else url

@@ -38,7 +38,7 @@ def stage_client(args: argparse.Namespace) -> StageClient:
         args.error_registry = npm.registry
         return npm
     from ..plugins.python_auth import resolve
-    from ..registry_choice import resolve_registry
+    from ..registry_choice import SERVE_ADDRESS, resolve_registry
     from ..targets.pep694 import Pep694Client
 
     registry = resolve_registry(config)
@@ -49,4 +49,5 @@ def stage_client(args: argparse.Namespace) -> StageClient:
             f"no token for {registry.url}: set HATCH_STAGE_TOKEN or run `hatch-stage login "
             f"--registry {registry.url}` (trusted publishing tokens can only stage)"
         )
-    return Pep694Client(registry.url, credentials, registry.label)
+    public = SERVE_ADDRESS if registry.embedded else None
+    return Pep694Client(registry.url, credentials, registry.label, public)

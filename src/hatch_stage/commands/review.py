@@ -120,7 +120,7 @@ def run_view(args: argparse.Namespace) -> int:
             details.add_row(f"  {key}", escape(str(value)))
     links = item.raw.get("links")
     if isinstance(links, Mapping) and links.get("stage"):
-        details.add_row("  preview", escape(str(links["stage"])))
+        details.add_row("  preview", escape(client.shown_url(str(links["stage"]))))
     console.print(details)
     files = _files(item)
     if files:

@@ -50,6 +50,10 @@ class StageClient(ABC):
         """
         return stage_id
 
+    def shown_url(self, url: str) -> str:
+        """A registry URL as the user can reach it after this command (see pep694)."""
+        return url
+
     @abstractmethod
     def list(self, package: str | None = None) -> list[StagedItem]:
         """Every staged release the user can see, optionally of one package, all pages."""

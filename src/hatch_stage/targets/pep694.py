@@ -25,6 +25,7 @@ from .. import http
 from ..errors import AuthError, OtpRequired, RegistryError, UploadError
 from ..models import Artifact, Attestation, Credentials, Project, StagedRelease
 from ..progress import transfer
+from ..registry_choice import rebase
 from .interface import StageClient, StagedItem
 
 UPLOAD_TYPE = "application/vnd.pypi.upload.v2+json"
@@ -52,12 +53,24 @@ class Pep694Client(StageClient):
 
     target = "python"
 
-    def __init__(self, registry: str, credentials: Credentials, label: str | None = None) -> None:
+    def __init__(
+        self,
+        registry: str,
+        credentials: Credentials,
+        label: str | None = None,
+        public_base: str | None = None,
+    ) -> None:
         base = registry.rstrip("/")
         #: what users see; the embedded registry shows its data directory, not its port
         self.registry = label or base
         self.credentials = credentials
         self.http = http.client(base, {"Authorization": f"Bearer {credentials.token}"})
+        self._base = base
+        #: where the same registry answers after this command ends (the embedded one)
+        self._public_base = public_base
+
+    def shown_url(self, url: str) -> str:
+        return rebase(url, self._base, self._public_base) if self._public_base else url
 
     def check_id(self, stage_id: str) -> str:
         return check_stage_id(stage_id)
