@@ -22,7 +22,7 @@ from .models import Project
 
 
 def detect_target(root: Path, config: Config) -> str:
-    """ "python" or "npm": the configured target, else what the directory holds."""
+    """The target ("python" or "npm"): the configured one, else what the directory holds."""
     if config.target:
         return config.target
     has_python = (root / "pyproject.toml").is_file()
