@@ -9,14 +9,17 @@ through the ``body`` callable.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx2
 
 from . import __version__
-from .errors import HatchStageError
+from .errors import HatchStageError, RegistryError
 
 TIMEOUT = httpx2.Timeout(30.0, connect=10.0)
 RETRIES = 3
@@ -116,3 +119,34 @@ def problem_detail(response: httpx2.Response) -> str:
             if isinstance(value, str) and value:
                 return value
     return response.reason_phrase
+
+
+def save_verified(
+    response: httpx2.Response, target: Path, algorithm: str, expected: str | None, what: str
+) -> Path:
+    """Stream a successful ``response`` into ``target``, kept only if its digest is ``expected``.
+
+    The bytes go to a hidden ``.part`` file beside ``target`` (memory stays flat), which is
+    renamed into place only once the whole body arrived with the right ``algorithm`` digest;
+    on any failure nothing is left behind. ``expected`` None skips the comparison (the
+    registry published no digest). The response is closed.
+    """
+    partial = target.with_name(f".{target.name}.part")
+    digest = hashlib.new(algorithm)
+    try:
+        with partial.open("wb") as out:
+            for chunk in response.iter_bytes(1 << 20):
+                digest.update(chunk)
+                out.write(chunk)
+        actual = digest.hexdigest()
+        if expected is not None and actual != expected.lower():
+            raise RegistryError(
+                f"{what}: the downloaded bytes' {algorithm} {actual} does not match the "
+                f"registry's {expected or '(none)'}; nothing was kept",
+                code="hash_mismatch",
+            )
+        os.replace(partial, target)
+    finally:
+        response.close()
+        partial.unlink(missing_ok=True)
+    return target

@@ -15,7 +15,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from .config import Config
 from .errors import ConfigError, RegistryError
@@ -50,24 +50,42 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def safe_url(url: str, what: str, token_hint: str) -> SplitResult:
+    """``url`` split, if it is safe to send a token to; else a :class:`ConfigError`.
+
+    HTTPS, or HTTP only on this machine (loopback); no credentials, query or fragment (tokens
+    belong in the environment or a config file, where they are never echoed back). Messages
+    never repeat the parts a token could hide in.
+
+    :param what: what the URL is, for messages ("registry", "npm registry")
+    :param token_hint: where the token goes instead, for the credentials message
+    """
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname or ""
+        _ = parts.port  # raises ValueError for a port that is not a number
+    except ValueError:
+        raise ConfigError(f"the {what} URL is not a valid URL") from None
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError(f"the {what} URL must not carry credentials: {token_hint}")
+    shown = f"{parts.scheme}://{parts.netloc}{parts.path}"
+    if parts.query or parts.fragment or text.endswith(("?", "#")):
+        raise ConfigError(f"{what} URL {shown} must not have a query or fragment")
+    if parts.scheme not in ("http", "https") or not host:
+        raise ConfigError(f"{what} URL {shown!r} must start with https:// and name a host")
+    if parts.scheme == "http" and not is_loopback(host):
+        raise ConfigError(
+            f"{what} URL {shown} uses plain HTTP: use https:// (HTTP is allowed only on this "
+            "machine, such as http://127.0.0.1:8694/)"
+        )
+    return parts
+
+
 def check_registry_url(url: str) -> str:
-    """A registry URL that is safe to send a token to, else :class:`ConfigError`."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ConfigError("the registry must be an http(s) URL")
-    # messages name only scheme and host: a token pasted into a query must not be echoed
-    shown = f"{parts.scheme}://{parts.hostname}"
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise ConfigError(
-            f"registry {shown}: plain http is allowed only on this machine (localhost); use https"
-        )
-    if parts.username or parts.password:
-        raise ConfigError(
-            "the registry URL must not hold credentials; use HATCH_STAGE_TOKEN or hatch-stage login"
-        )
-    if parts.query or parts.fragment:
-        raise ConfigError(f"registry {shown} must not have a query or fragment")
-    return url.rstrip("/")
+    """A Python stage registry URL that is safe to send a token to, without a trailing slash."""
+    safe_url(url, "registry", "use HATCH_STAGE_TOKEN or hatch-stage login")
+    return url.strip().rstrip("/")
 
 
 class _Embedded:

@@ -10,9 +10,7 @@ session listing (``GET /upload/2.0/sessions``), an index-specific extension.
 from __future__ import annotations
 
 import builtins
-import hashlib
 import json
-import os
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -183,31 +181,17 @@ class Pep694Client(StageClient):
     def _download_file(self, filename: str, entry: Mapping[str, Any], directory: Path) -> Path:
         if "/" in filename or "\\" in filename or filename in (".", ".."):
             raise RegistryError(f"the registry named a file {filename!r}; refusing to write it")
+        # the staged sha256 is always checked: a file without one is refused, not trusted
         expected = str(entry.get("hashes", {}).get("sha256", ""))
-        target = directory / filename
-        partial = target.with_name(f".{filename}.part")
-        digest = hashlib.sha256()
         what = f"download {filename}"
         response = http.send(
             self.http, "GET", str(entry["url"]), error=RegistryError, what=what, stream=True
         )
-        try:
-            if response.status_code != 200:
-                response.read()
-                self._fail(response, what)
-            with partial.open("wb") as out:
-                for chunk in response.iter_bytes(1 << 20):
-                    digest.update(chunk)
-                    out.write(chunk)
-        finally:
+        if response.status_code != 200:
+            response.read()
             response.close()
-        if digest.hexdigest() != expected:
-            partial.unlink()
-            raise RegistryError(
-                f"{filename}: the downloaded bytes do not match the staged sha256; nothing was kept"
-            )
-        os.replace(partial, target)
-        return target
+            self._fail(response, what)
+        return http.save_verified(response, directory / filename, "sha256", expected, what)
 
     def approve(self, stage_id: str, otp: str | None) -> Mapping[str, Any]:
         url = f"{self._session_url(stage_id)}/publish"
