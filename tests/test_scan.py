@@ -21,10 +21,10 @@ from detect_secrets.core.scan import scan_file
 from detect_secrets.settings import default_settings, get_settings
 
 from hatch_stage.config import Config
+from hatch_stage.inspection import is_blocked
 from hatch_stage.models import Artifact, Finding
 from hatch_stage.pipeline import Pipeline
 from hatch_stage.plugins import plugin_manager
-from hatch_stage.plugins.blocked_files import is_blocked
 from hatch_stage.project import load_project
 from hatch_stage.secretscan import _fold, mask, scanner
 

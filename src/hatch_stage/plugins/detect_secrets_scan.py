@@ -1,21 +1,16 @@
 """Built-in plugin ``detect-secrets``: detect-secrets over every member of every artifact.
 
-Members are read in memory through :func:`hatch_stage.archive.iter_members`, never extracted.
-The findings are exactly those of ``detect-secrets scan --all-files --no-verify`` run on the
-unpacked files (member path as file name, one finding per secret and file, on its first line),
-found many times faster by :mod:`hatch_stage.secretscan`. ``# pragma: allowlist secret`` is
-honoured; binary members are skipped, as detect-secrets skips them. A finding carries the
-secret's sha1 and a masked form, never the secret.
+The scan lives in :mod:`hatch_stage.inspection.secrets`, shared with the registry's validation
+report; this plugin applies it to the artifacts of a run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..archive import iter_members
 from ..config import Config
-from ..errors import ScanError
 from ..hookspecs import impl
+from ..inspection import find_secrets
 from ..models import Artifact, Finding, Project
 
 
@@ -23,33 +18,4 @@ from ..models import Artifact, Finding, Project
 def hatch_stage_scan(artifacts: Sequence[Artifact], project: Project, config: Config) -> (
     list[Finding]
 ):
-    # imported here: detect-secrets costs a tenth of a second to import, and only scans need it
-    from ..secretscan import mask, scanner
-
-    findings: list[Finding] = []
-    with scanner() as scan:
-        for artifact in artifacts:
-            # detect-secrets skips what is not UTF-8 text; left unread, it costs no memory
-            for member in iter_members(artifact, config.limits, skip_binary=True):
-                if member.binary:
-                    continue
-                try:
-                    secrets = scan.scan(member.name, member.data)
-                except Exception as error:  # a parser inside detect-secrets choking on the file
-                    raise ScanError(
-                        f"{artifact.filename}: detect-secrets could not scan {member.name!r} "
-                        f"({type(error).__name__}); remove the file from the package or disable "
-                        "the detect-secrets plugin and scan it another way"
-                    ) from None
-                findings.extend(
-                    Finding(
-                        artifact=artifact.filename,
-                        member=member.name,
-                        line=secret.line,
-                        type=secret.type,
-                        masked=mask(secret.value),
-                        hashed_secret=secret.hashed_secret,
-                    )
-                    for secret in secrets
-                )
-    return findings
+    return find_secrets(artifacts, config.limits)

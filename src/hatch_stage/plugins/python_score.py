@@ -1,7 +1,7 @@
 """Built-in plugin ``python-score``: the quality checks of a Python release, worth 100 points.
 
-The checks and their points are the table in :mod:`hatch_stage.scoring.rules`; they judge the
-artifacts that will ship, not the project directory.
+The checks live in :mod:`hatch_stage.inspection.quality` (the table in
+:mod:`hatch_stage.scoring.rules`), shared with the registry's validation report.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from ..config import Config
 from ..hookspecs import impl
+from ..inspection import score_python
 from ..models import Artifact, Check, Project
-from ..scoring import RULES, read_shipped
 
 
 @impl
@@ -20,5 +20,4 @@ def hatch_stage_score(
 ) -> list[Check]:
     if project.target != "python":
         return []
-    shipped = read_shipped(artifacts, config.limits)
-    return [rule.check(shipped) for rule in RULES]
+    return score_python(artifacts, config.limits)

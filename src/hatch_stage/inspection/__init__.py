@@ -1,0 +1,59 @@
+"""What is inside a release: the secret scan, the blocked files and the quality score.
+
+One implementation, two users. The client's built-in plugins (``blocked-files``,
+``detect-secrets``, ``python-score``) call these functions for its gate; the stage registry
+calls :func:`inspect_release` for the validation report it keeps on each session, so the
+reviewer sees what the client's dry run saw for the same files.
+
+This package is neutral ground: it imports the archive reader, the scanner and the scoring
+rules, never the pipeline, the plugins, the commands or the registry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..config import ScanLimits
+from ..models import Artifact, Check, Finding
+from .blocked import FINDING_TYPE as BLOCKED_FILE
+from .blocked import find_blocked, is_blocked
+from .quality import score_python
+from .secrets import find_secrets
+
+__all__ = [
+    "BLOCKED_FILE",
+    "Inspection",
+    "find_blocked",
+    "find_secrets",
+    "inspect_release",
+    "is_blocked",
+    "score_python",
+]
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """The findings and quality checks of one release, labelled like the client's."""
+
+    findings: tuple[Finding, ...]
+    checks: tuple[Check, ...]
+
+
+def inspect_release(artifacts: Sequence[Artifact], limits: ScanLimits | None = None,
+                    blocked_patterns: Sequence[str] = ()) -> Inspection:
+    """Scan and score a Python release as the client's built-in plugins do, with their
+    plugin names on every finding and check."""
+    limits = limits or ScanLimits()
+    findings = [
+        *(_labelled(f, "blocked-files") for f in find_blocked(artifacts, limits, blocked_patterns)),
+        *(_labelled(f, "detect-secrets") for f in find_secrets(artifacts, limits)),
+    ]
+    checks = [_labelled(c, "python-score") for c in score_python(artifacts, limits)]
+    return Inspection(tuple(findings), tuple(checks))
+
+
+def _labelled(result: Any, plugin: str) -> Any:
+    return result if result.plugin else dataclasses.replace(result, plugin=plugin)
