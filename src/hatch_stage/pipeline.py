@@ -18,6 +18,7 @@ import pluggy
 from . import baseline
 from .config import Config
 from .errors import AuthError, HatchStageError, PackError, UploadError
+from .inspection import blocking
 from .models import (
     Artifact,
     Attestation,
@@ -56,8 +57,9 @@ class StageReport:
     def blockers(self) -> list[str]:
         """Why this release would not be staged (empty: it would)."""
         reasons = []
-        if self.findings and not self.config.allow_secrets:
-            count = len(self.findings)
+        blocking_findings = blocking(self.findings, allow_secrets=self.config.allow_secrets)
+        if blocking_findings:
+            count = len(blocking_findings)
             reasons.append(
                 f"{count} secret finding{'s' if count != 1 else ''} (remove them, or pass "
                 "--allow-secrets if they are not secrets)"

@@ -26,6 +26,7 @@ from .secrets import find_secrets
 __all__ = [
     "BLOCKED_FILE",
     "Inspection",
+    "blocking",
     "find_blocked",
     "find_secrets",
     "inspect_release",
@@ -40,6 +41,13 @@ class Inspection:
 
     findings: tuple[Finding, ...]
     checks: tuple[Check, ...]
+
+
+def blocking(findings: Sequence[Finding], *, allow_secrets: bool = False) -> list[Finding]:
+    """The findings that stop a release: the one gate rule, for the client's pipeline and for
+    the registry's validation report alike. Today every finding blocks unless the user allows
+    secrets."""
+    return [] if allow_secrets else list(findings)
 
 
 def inspect_release(artifacts: Sequence[Artifact], limits: ScanLimits | None = None,
