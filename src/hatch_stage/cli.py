@@ -11,17 +11,36 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from . import __version__
-from .errors import HatchStageError
+from .errors import HatchStageError, UsageError
 from .output import report_error
 
 #: command modules, in the order ``--help`` lists them
 COMMANDS = ("publish", "check", "review", "login", "serve", "admin")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Raises a :class:`UsageError` for a mistake instead of exiting, so that ``--json`` can
+    answer with its error envelope (subcommand parsers are of this class too)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}", usage=self.format_usage())
+
+
+def wants_json(argv: Sequence[str]) -> bool:
+    """Whether ``--json`` (or an abbreviation argparse accepts) is among the options."""
+    for argument in argv:
+        if argument == "--":
+            return False
+        if argument.startswith("--json=") or (len(argument) > 3 and "--json".startswith(argument)):
+            return True
+    return False
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="hatch-stage",
         description="Staged publishing: pack, scan, score and stage a release; "
         "it goes live only when a maintainer approves it.",
@@ -33,15 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def json_flag(parser: argparse.ArgumentParser) -> None:
-    """Add the ``--json`` flag every command takes."""
-    parser.add_argument(
-        "--json", action="store_true", help="print one JSON document and nothing else"
-    )
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args = build_parser().parse_args(arguments)
+    except UsageError as mistake:
+        if not wants_json(arguments):
+            sys.stderr.write(mistake.usage)
+        return report_error(mistake, as_json=wants_json(arguments))
     if getattr(args, "json", False):
         from . import progress
 

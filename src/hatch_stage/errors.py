@@ -30,6 +30,17 @@ class ConfigError(HatchStageError):
     exit_code = 2
 
 
+class UsageError(ConfigError):
+    """The command line itself is wrong: an unknown flag, a missing argument, a bad choice."""
+
+    code = "usage_error"
+
+    def __init__(self, message: str, usage: str = "") -> None:
+        super().__init__(message)
+        #: the command's usage line, shown above the message without ``--json``
+        self.usage = usage
+
+
 class PackError(HatchStageError):
     """The project could not be packed, or a named artifact is unusable."""
 

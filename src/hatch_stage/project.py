@@ -18,7 +18,7 @@ from packaging.version import Version
 
 from .config import Config, tomllib
 from .errors import ConfigError, PackError
-from .models import Project
+from .models import Project, TargetKind
 
 
 def detect_target(root: Path, config: Config) -> str:
@@ -37,12 +37,29 @@ def detect_target(root: Path, config: Config) -> str:
     return "python"
 
 
+#: target -> the manifest file that declares a project
+MANIFESTS = {"python": "pyproject.toml", "npm": "package.json"}
+
+
+def read_manifest(root: Path, target: str) -> dict[str, Any]:
+    """The parsed pyproject.toml or package.json at ``root``; empty when there is none."""
+    path = root / MANIFESTS[target]
+    if not path.is_file():
+        return {}
+    try:
+        text = path.read_text(encoding="utf-8")
+        document = json.loads(text) if target == "npm" else tomllib.loads(text)
+    except (ValueError, UnicodeDecodeError) as error:  # TOMLDecodeError is a ValueError
+        kind = "JSON" if target == "npm" else "TOML"
+        raise ConfigError(f"{path} is not valid {kind}: {error}") from None
+    if not isinstance(document, dict):
+        raise ConfigError(f"{path} must hold an object")
+    return document
+
+
 def _python_project(root: Path) -> Project:
     pyproject = root / "pyproject.toml"
-    try:
-        manifest: dict[str, Any] = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{pyproject} is not valid TOML: {error}") from None
+    manifest = read_manifest(root, "python")
     # hatchling resolves dynamic versions (version files, VCS, build hooks) the way the build
     # will, so the version we check is the version that ships
     from hatchling.metadata.core import ProjectMetadata
@@ -58,10 +75,7 @@ def _python_project(root: Path) -> Project:
 
 def _npm_project(root: Path) -> Project:
     path = root / "package.json"
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path} is not valid JSON: {error}") from None
+    manifest = read_manifest(root, "npm")
     name, version = manifest.get("name"), manifest.get("version")
     if not isinstance(name, str) or not isinstance(version, str):
         raise ConfigError(f'{path} must have a string "name" and "version"')
@@ -112,4 +126,32 @@ def load_project(root: Path, config: Config, paths: Sequence[Path] = ()) -> Proj
         return project
     if paths:
         return _prebuilt_project(root, paths)
+    if (root / "package.json").is_file():
+        raise ConfigError(
+            f"{root} holds an npm project (package.json), not a Python one: for an npm release "
+            "use --target npm and name its registry with --npm-registry (--registry names a "
+            "Python stage registry)"
+        )
     raise ConfigError(f"{root} has no pyproject.toml or package.json, and no artifacts were named")
+
+
+
+def declared_project(root: Path, target: str) -> Project:
+    """The project at ``root`` as its manifest states it, for commands that build nothing.
+
+    list, view, download, approve and reject may run in any directory: name and version are
+    what ``[project]`` or package.json states (a dynamic version is not worked out), empty
+    where there is no manifest. This is the project auth plugins get for those commands.
+    """
+    kind: TargetKind = "npm" if target == "npm" else "python"
+    manifest = read_manifest(root, kind)
+    fields = manifest if kind == "npm" else manifest.get("project", {})
+    stated = fields if isinstance(fields, dict) else {}
+    name, version = stated.get("name"), stated.get("version")
+    return Project(
+        root=root,
+        target=kind,
+        name=name if isinstance(name, str) else "",
+        version=version if isinstance(version, str) else "",
+        manifest=manifest,
+    )

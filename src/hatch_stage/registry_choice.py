@@ -5,26 +5,24 @@ serves on this machine (``$HATCH_STAGE_HOME``, else ``~/.local/share/hatch-stage
 that registry in-process on a loopback port for the length of the command and talks to it
 over HTTP exactly as it would to a remote one, so there is one code path and zero set-up.
 The local user is its only user: it may approve without a one-time password.
+
+Which URLs are safe to send a token to is :mod:`hatch_stage.urls`' business, so clients that
+only talk HTTP never import this module (and through it the registry server).
 """
 
 from __future__ import annotations
 
 import atexit
-import ipaddress
 import secrets
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import SplitResult, urlsplit
 
 from .config import Config
-from .errors import ConfigError, RegistryError
+from .errors import RegistryError
 from .models import Credentials
 from .output import register_secret
-
-LOOPBACK_NAMES = ("localhost",)
-#: where ``hatch-stage serve`` listens by default: the embedded store's public face
-SERVE_ADDRESS = "http://127.0.0.1:8694"
+from .urls import SERVE_ADDRESS, check_registry_url, rebase
 
 
 @dataclass(frozen=True)
@@ -39,53 +37,6 @@ class ChosenRegistry:
     label: str = ""
     #: True for the embedded local registry
     embedded: bool = False
-
-
-def is_loopback(host: str) -> bool:
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def safe_url(url: str, what: str, token_hint: str) -> SplitResult:
-    """``url`` split, if it is safe to send a token to; else a :class:`ConfigError`.
-
-    HTTPS, or HTTP only on this machine (loopback); no credentials, query or fragment (tokens
-    belong in the environment or a config file, where they are never echoed back). Messages
-    never repeat the parts a token could hide in.
-
-    :param what: what the URL is, for messages ("registry", "npm registry")
-    :param token_hint: where the token goes instead, for the credentials message
-    """
-    text = url.strip()
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname or ""
-        _ = parts.port  # raises ValueError for a port that is not a number
-    except ValueError:
-        raise ConfigError(f"the {what} URL is not a valid URL") from None
-    if parts.username is not None or parts.password is not None:
-        raise ConfigError(f"the {what} URL must not carry credentials: {token_hint}")
-    shown = f"{parts.scheme}://{parts.netloc}{parts.path}"
-    if parts.query or parts.fragment or text.endswith(("?", "#")):
-        raise ConfigError(f"{what} URL {shown} must not have a query or fragment")
-    if parts.scheme not in ("http", "https") or not host:
-        raise ConfigError(f"{what} URL {shown!r} must start with https:// and name a host")
-    if parts.scheme == "http" and not is_loopback(host):
-        raise ConfigError(
-            f"{what} URL {shown} uses plain HTTP: use https:// (HTTP is allowed only on this "
-            "machine, such as http://127.0.0.1:8694/)"
-        )
-    return parts
-
-
-def check_registry_url(url: str) -> str:
-    """A Python stage registry URL that is safe to send a token to, without a trailing slash."""
-    safe_url(url, "registry", "use HATCH_STAGE_TOKEN or hatch-stage login")
-    return url.strip().rstrip("/")
 
 
 class _Embedded:
@@ -163,8 +114,3 @@ def public_preview(chosen: ChosenRegistry, preview_url: str) -> str:
     same store afterwards at its default address.
     """
     return rebase(preview_url, chosen.url, SERVE_ADDRESS) if chosen.embedded else preview_url
-
-
-def rebase(url: str, base: str, public_base: str) -> str:
-    """``url`` under ``base`` moved to ``public_base``; other URLs unchanged."""
-    return public_base + url[len(base) :] if url.startswith(base) else url

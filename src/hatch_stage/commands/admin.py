@@ -14,9 +14,9 @@ from typing import Any
 
 from rich.markup import escape
 
-from ..cli import json_flag
 from ..errors import ConfigError
 from ..output import console, emit_json, envelope
+from .flags import json_flag
 from .serve import add_storage_arguments, open_registry
 
 #: (what is printed for people, what goes into data under --json)

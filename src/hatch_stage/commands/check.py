@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..cli import json_flag
 from ..output import emit_json
 from .common import add_prepare_arguments, keep_artifacts, load_pipeline, render_report, workspace
+from .flags import json_flag
 
 
 def register(subparsers: Any) -> None:

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from .. import config as config_module
-from ..cli import json_flag
 from ..credentials import delete_token, store_token
 from ..errors import ConfigError
 from ..models import Credentials
 from ..output import console, emit_json, envelope, is_terminal, register_secret
-from ..registry_choice import check_registry_url
+from ..urls import check_registry_url
+from .flags import add_registry_arguments, json_flag, target_of_flags
 
 
 def register(subparsers: Any) -> None:
@@ -27,11 +27,10 @@ def register(subparsers: Any) -> None:
     )
     logout = subparsers.add_parser("logout", help="forget the stored registry token")
     for parser, function in ((login, run_login), (logout, run_logout)):
+        add_registry_arguments(parser, "the project's [tool.hatch-stage] registry")
         parser.add_argument(
-            "--registry", metavar="URL", help="the registry (default: the project's)"
+            "--npm", action="store_true", help="an npm registry token (implied by --npm-registry)"
         )
-        parser.add_argument("--npm", action="store_true", help="an npm registry token")
-        parser.add_argument("--npm-registry", metavar="URL", help="the npm registry (with --npm)")
         json_flag(parser)
         parser.set_defaults(func=function)
     login.add_argument(
@@ -40,10 +39,13 @@ def register(subparsers: Any) -> None:
 
 
 def _registry(args: argparse.Namespace) -> str:
+    """The registry's URL; sets ``args.npm`` when ``--npm-registry`` names an npm registry."""
+    npm = "npm" if args.npm else None
+    args.npm = target_of_flags(npm, args.registry, args.npm_registry, "--npm") == "npm"
     if args.npm:
         from ..npm.npmrc import configured_registry
 
-        return configured_registry(args.npm_registry or args.registry, Path.cwd())
+        return configured_registry(args.npm_registry, Path.cwd())
     registry = args.registry or config_module.load(Path.cwd()).registry
     if not registry:
         raise ConfigError("login needs --registry URL (the local registry needs no login)")

@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..cli import json_flag
 from ..errors import HatchStageError
 from ..output import console, emit_json, is_terminal
 from ..pipeline import Pipeline, StageReport
 from ..registry_choice import ChosenRegistry, public_preview, resolve_registry
 from .common import add_prepare_arguments, keep_artifacts, load_pipeline, render_report, workspace
+from .flags import add_registry_arguments, json_flag, target_of_flags
 
 
 def register(subparsers: Any) -> None:
@@ -46,12 +46,7 @@ def register(subparsers: Any) -> None:
         help="do not attach provenance even where it is configured",
     )
     parser.add_argument("--provenance-file", metavar="PATH", help="attach this pre-made provenance")
-    parser.add_argument("--registry", metavar="URL", help="the staging registry (default: local)")
-    parser.add_argument(
-        "--npm-registry",
-        metavar="URL",
-        help="the npm staging registry (npm target; same as --registry)",
-    )
+    add_registry_arguments(parser, "[tool.hatch-stage] registry, else the local one")
     parser.add_argument(
         "--allow-lower",
         action="store_true",
@@ -73,7 +68,8 @@ def _confirmed(args: argparse.Namespace, name: str, version: str, registry: str)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.npm_registry:  # lpm's spelling, for npm users
+    args.target = target_of_flags(args.target, args.registry, args.npm_registry)
+    if args.npm_registry:  # the npm plugins find their registry in the settings
         args.registry = args.npm_registry
     if args.provenance_file:  # a flag's path is relative to where the user stands
         args.provenance_file = str(Path(args.provenance_file).resolve())

@@ -17,12 +17,12 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from ..cli import json_flag
 from ..errors import OtpRequired
 from ..output import console, emit_json, envelope, is_terminal
 from ..targets.decisions import decide_many
 from ..targets.interface import StageClient, StagedItem
 from .clients import add_client_arguments, stage_client
+from .flags import json_flag
 
 
 def register(subparsers: Any) -> None:

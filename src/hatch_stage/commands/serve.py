@@ -11,9 +11,9 @@ import argparse
 import os
 from typing import Any
 
-from ..cli import json_flag
 from ..errors import ConfigError
 from ..output import console, emit_json, envelope
+from .flags import json_flag
 
 #: the port ``serve`` listens on by default (694, as in the PEP, plus 8000)
 DEFAULT_PORT = 8694

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlsplit
 
-from ..registry_choice import safe_url
+from ..urls import safe_url
 
 DEFAULT_REGISTRY = "https://registry.npmjs.org/"
 

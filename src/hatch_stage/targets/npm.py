@@ -282,17 +282,21 @@ class NpmStageClient(StageClient):
 
 
 def npm_client(registry: str | None, project_root: Path, *, interactive: bool | None = None,
-               environ: Mapping[str, str] | None = None) -> NpmStageClient:
-    """The client the review commands use: registry from the flag, ``.npmrc`` or npm's default,
-    and a real token (trusted publishing tokens cannot manage staged versions).
+               environ: Mapping[str, str] | None = None,
+               credentials: Credentials | None = None) -> NpmStageClient:
+    """A client for review: registry from the flag, ``.npmrc`` or npm's default, and a real
+    token (trusted publishing tokens cannot manage staged versions).
 
     :param interactive: whether the web flow may wait for a person; by default, when stdin
         and stderr are terminals. Pass False under ``--json`` or ``-y``.
+    :param credentials: the token to use (the review commands get it from the auth plugins);
+        by default the npm sources in their documented order
     """
     manifest_name = _package_name(project_root)
     url = configured_registry(registry, project_root, manifest_name, environ)
-    credentials = find_credentials(url, purpose="manage", package=manifest_name,
-                                   project_root=project_root, environ=environ)
+    if credentials is None:
+        credentials = find_credentials(url, purpose="manage", package=manifest_name,
+                                       project_root=project_root, environ=environ)
     if interactive is None:
         interactive = is_terminal(sys.stdin) and is_terminal(sys.stderr)
     return NpmStageClient(url, credentials, web_auth=terminal_web_auth() if interactive else None)

@@ -23,7 +23,7 @@ from .. import http
 from ..errors import AuthError, OtpRequired, RegistryError, UploadError
 from ..models import Artifact, Attestation, Credentials, Project, StagedRelease
 from ..progress import transfer
-from ..registry_choice import rebase
+from ..urls import rebase
 from .interface import StageClient, StagedItem
 
 UPLOAD_TYPE = "application/vnd.pypi.upload.v2+json"
