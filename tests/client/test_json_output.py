@@ -18,7 +18,7 @@ from typing import Any
 import httpx2
 import pytest
 from clientkit import Cli, Sample, matches, one_document
-from clitools import HATCH_STAGE, Run, environment
+from clitools import HATCH_STAGE, Run, environment, run_cli
 from stagekit import Server
 
 pytestmark = pytest.mark.slow
@@ -175,3 +175,27 @@ def test_serve_announces_itself_with_one_document(cli: Cli, tmp_path: Path) -> N
     cli.record("serve", run.stdout + run.stderr)
     document = matches(one_document(run), "serve")
     assert document["data"]["pid"] == process.pid
+
+
+@pytest.mark.parametrize(("args", "problem"), [
+    (("approve", "--json"), "the following arguments are required: STAGE_ID"),
+    (("list", "--bogus", "--json"), "unrecognized arguments: --bogus"),
+    (("publish", "--target", "ruby", "--json"), "invalid choice: 'ruby'"),
+    (("view", "--jso"), "the following arguments are required: STAGE_ID"),  # abbreviated
+    (("--json",), "the following arguments are required: COMMAND"),
+])
+def test_a_usage_mistake_under_json_is_the_error_envelope(
+    tmp_path: Path, args: tuple[str, ...], problem: str
+) -> None:
+    """Issue 11, item 10: argparse's usage text on stderr is no answer for a script."""
+    done = run_cli(list(args), cwd=tmp_path)
+    assert done.returncode == 2
+    document = error(one_document(done), "usage_error")
+    assert problem in document["error"]
+    assert (document["target"], document["registry"]) == (None, None)
+    assert done.stderr == ""
+
+    # without --json, the usage and the error go to stderr, as before
+    human = run_cli([arg for arg in args if not arg.startswith("--js")], cwd=tmp_path)
+    assert (human.returncode, human.stdout) == (2, "")
+    assert human.stderr.startswith("usage: hatch-stage") and problem in human.stderr
