@@ -209,7 +209,8 @@ class Pipeline:
         if credentials is None:
             raise AuthError(
                 f"no credentials for {registry}: set HATCH_STAGE_TOKEN, run `hatch-stage login`, "
-                "or use trusted publishing from CI"
+                "or use trusted publishing from CI",
+                code="not_logged_in",
             )
         attestations = (
             self.hook.hatch_stage_sign(

@@ -99,8 +99,9 @@ class OidcEndpoint(_Background):
 
 # the fault-injecting proxy ------------------------------------------------------------------
 
-#: what a rule decides for one request: forward it, answer 503, or reset the connection
-FORWARD, UNAVAILABLE, RESET = "forward", "503", "reset"
+#: what a rule decides for one request: forward it, answer 503, reset the connection, or
+#: forward it and answer 502 all the same (a gateway that lost the registry's answer)
+FORWARD, UNAVAILABLE, RESET, LOST = "forward", "503", "reset", "lost"
 Rule = Callable[[str, str], str]
 
 
@@ -150,23 +151,12 @@ class _ProxyHandler(_Quiet):
             self.connection.close()
             return
         if action == UNAVAILABLE:
-            message = b"upstream unavailable"
-            self.send_response(503)
-            self.send_header("Content-Type", "text/plain")
-            self.send_header("Content-Length", str(len(message)))
-            self.end_headers()
-            self.wfile.write(message)
+            self._unavailable(503)
             return
-        upstream = http.client.HTTPConnection(proxy.upstream_host, proxy.upstream_port,
-                                              timeout=60)
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-        headers["Content-Length"] = str(len(body))
-        try:
-            upstream.request(self.command, self.path, body=body, headers=headers)
-            answer = upstream.getresponse()
-            content = answer.read()
-        finally:
-            upstream.close()
+        answer, content = self._forward(proxy, body)
+        if action == LOST:
+            self._unavailable(502)
+            return
         self.send_response(answer.status, answer.reason)
         for key, value in answer.getheaders():
             if key.lower() not in HOP_BY_HOP | {"content-length", "date", "server"}:
@@ -175,11 +165,32 @@ class _ProxyHandler(_Quiet):
         self.end_headers()
         self.wfile.write(content)
 
+    def _unavailable(self, status: int) -> None:
+        message = b"upstream unavailable"
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(message)))
+        self.end_headers()
+        self.wfile.write(message)
+
+    def _forward(self, proxy: FaultProxy, body: bytes) -> tuple[http.client.HTTPResponse, bytes]:
+        upstream = http.client.HTTPConnection(proxy.upstream_host, proxy.upstream_port,
+                                              timeout=60)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+        headers["Content-Length"] = str(len(body))
+        try:
+            upstream.request(self.command, self.path, body=body, headers=headers)
+            answer = upstream.getresponse()
+            return answer, answer.read()
+        finally:
+            upstream.close()
+
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 
 
 class FaultProxy(_Background):
-    """A reverse proxy in front of ``upstream`` whose ``rule`` injects 503s and resets."""
+    """A reverse proxy in front of ``upstream`` whose ``rule`` injects 503s, resets and lost
+    answers."""
 
     handler = _ProxyHandler
 

@@ -74,7 +74,7 @@ def test_ci_stages_with_trusted_publishing_and_a_maintainer_approves(
                            cwd=tmp_path)
         assert len(oidc.issued) == 1
     matches(refused, "error")
-    assert refused["error_code"] == "auth_failed" and "can only stage" in refused["error"]
+    assert refused["error_code"] == "not_logged_in" and "can only stage" in refused["error"]
     stage_id = staged["stageId"]
     assert staged["data"]["actor"].startswith("publisher:")
     assert staged["data"]["status"] == "open"

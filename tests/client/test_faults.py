@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from clientkit import Cli, Sample, matches
-from localservers import FORWARD, RESET, UNAVAILABLE, FaultProxy, fail_always, fail_each
+from localservers import FORWARD, LOST, RESET, UNAVAILABLE, FaultProxy, fail_always, fail_each
 from stagekit import Account, Server
 
 from hatch_stage import http
@@ -69,7 +69,7 @@ def test_a_registry_that_keeps_failing_fails_fast_and_clearly(
     assert len(proxy.log) == http.RETRIES + 1  # the first request, retried, then given up
     if action == UNAVAILABLE:
         assert failed["error_code"] == "registry_unavailable"
-        assert "kept failing (503)" in failed["error"] and "try again later" in failed["error"]
+        assert "kept failing (503" in failed["error"] and "try again later" in failed["error"]
     else:
         assert failed["error_code"] == "registry_error"
         assert "after 4 attempts; check the registry URL and your network" in failed["error"]
@@ -124,3 +124,29 @@ def test_review_rides_out_503s_but_an_approval_is_sent_once(cli: Cli, registry: 
     approved = cli.json("approve", stage_id, "--otp", maintainer.otp(), "--registry",
                         registry.url, cwd=sample.root, env=env)
     assert matches(approved, "approve")["data"]["status"] == "published"
+
+
+def test_a_batch_approval_lost_behind_a_5xx_says_to_check_before_trying_again(
+        cli: Cli, registry: Server, sample: Sample) -> None:
+    """Issue 11, item 11: the gateway loses the registry's answer to a batch approval, which
+    the registry applied. "Try again later" would be wrong advice: the message says that it
+    may have been applied and how to check, and the approval was sent once."""
+    maintainer = cli.account(sample.name)
+    ids = []
+    for version in ("1.0.0", "1.1.0"):
+        sample.set_version(version)
+        ids.append(matches(publish(cli, sample, registry.url, maintainer)[0], "publish")["stageId"])
+
+    def decisions(method: str, path: str) -> bool:
+        return method == "POST" and path.endswith("/decisions")
+
+    with FaultProxy(registry.url, fail_always(LOST, matching=decisions)) as proxy:
+        failed = cli.json("approve", *ids, "--otp", maintainer.otp(), "--registry", proxy.url,
+                          cwd=sample.root, env={"HATCH_STAGE_TOKEN": maintainer.token})
+    matches(failed, "error")
+    assert failed["error_code"] == "registry_unavailable"
+    assert "may have done it" in failed["error"] and "`hatch-stage list`" in failed["error"]
+    assert "try again later" not in failed["error"]
+    assert [(method, action) for method, _, action in proxy.log] == [("POST", LOST)]
+    # it had: both are live, nothing is left to approve
+    assert open_sessions(cli, registry, sample, maintainer) == []

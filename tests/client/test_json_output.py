@@ -57,7 +57,7 @@ def test_staging_and_review_commands(cli: Cli, registry: Server, sample: Sample,
     env = {"HATCH_STAGE_TOKEN": maintainer.token}
 
     # publish: errors first, then the real thing
-    error(cli.json("publish", "--registry", url, "--yes", cwd=sample.root), "auth_failed")
+    error(cli.json("publish", "--registry", url, "--yes", cwd=sample.root), "not_logged_in")
     refused = error(cli.json("publish", "--registry", url, "--yes", cwd=sample.root,
                              env={"HATCH_STAGE_TOKEN": wrong}), "auth_failed")
     assert "refused the token" in refused["error"]

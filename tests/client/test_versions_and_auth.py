@@ -77,4 +77,4 @@ def test_publish_takes_the_first_credentials_of_the_chain(cli: Cli, registry: Se
     sample.set_version("1.3.0")
     nothing = matches(cli.json("publish", "--registry", registry.url, "--yes", cwd=sample.root),
                       "error")
-    assert nothing["error_code"] == "auth_failed" and "HATCH_STAGE_TOKEN" in nothing["error"]
+    assert nothing["error_code"] == "not_logged_in" and "HATCH_STAGE_TOKEN" in nothing["error"]

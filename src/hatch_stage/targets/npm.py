@@ -21,7 +21,7 @@ from typing import Any
 import httpx2
 
 from .. import http
-from ..errors import AuthError, HatchStageError, OtpRequired, RegistryError, UploadError
+from ..errors import HatchStageError, OtpRequired, RegistryError, UploadError
 from ..models import Credentials
 from ..npm.auth import find_credentials
 from ..npm.npmrc import configured_registry
@@ -29,12 +29,13 @@ from ..npm.otp import OTP_HEADER, WebAuth, is_challenge, terminal_web_auth, wait
 from ..npm.registry import escape_name, validate_registry
 from ..output import is_terminal
 from .interface import StageClient, StagedItem
+from .statuses import GONE, Advice, status_error
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 PER_PAGE = 100
 MAX_PAGES = 1000
-#: what a 404 for a stage id means
-GONE = "it was approved or rejected already, or this account cannot see it"
+#: what shows whether a request that was not resent took effect after all
+CHECK = "hatch-stage list"
 _FILE_UNSAFE = re.compile(r"[^A-Za-z0-9._+-]|^\.+")
 
 
@@ -112,43 +113,28 @@ class NpmStageClient(StageClient):
                          error=error, what=what, **kwargs)
 
     def _fail(self, response: httpx2.Response, error: type[HatchStageError], what: str,
-              missing: str = GONE) -> HatchStageError:
-        """The error for a failed answer, worded for what the user was doing.
+              missing: str = GONE, resent: bool = True, check: str = CHECK) -> HatchStageError:
+        """The error for a failed answer, worded for what the user was doing (see
+        :mod:`.statuses`).
 
         :param missing: what a 404 most likely means here
+        :param resent: False for a request never sent twice (it carries a one-time password)
+        :param check: the command that shows whether such a request took effect after all
         """
         response.read()
-        detail = http.problem_detail(response)
-        status = response.status_code
-        if status == 401:
-            return AuthError(
-                f"could not {what}: {self.registry} did not accept the token (401: {detail}); "
-                "log in again with `hatch-stage login --npm`, or set NPM_TOKEN to a valid token",
-                code="not_logged_in",
-            )
-        if status == 403:
-            needed = (
-                "staged-publish (or publish) permission for the package" if error is UploadError
-                else "publish permission for the package: a token that may only stage can "
-                "neither approve nor reject"
-            )
-            return AuthError(f"this token cannot {what} (403: {detail}); the account needs "
-                             f"{needed}", code="forbidden")
-        if status == 404:
-            return error(f"could not {what}: not found on {self.registry} (404: {detail}); "
-                         f"{missing}", code="not_found")
-        if status == 409:
-            return error(f"could not {what}: that version is already staged or published (409: "
-                         f"{detail}); bump the version", code="conflict")
-        if status == 429:
-            wait = response.headers.get("retry-after")
-            later = f" after {wait} s" if wait else " later"
-            return error(f"could not {what}: rate limited by {self.registry} (429); try "
-                         f"again{later}", code="rate_limited")
-        if status >= 500:
-            return error(f"could not {what}: {self.registry} failed ({status}: {detail}) even "
-                         "after retries; try again later", code="registry_unavailable")
-        return error(f"could not {what}: {self.registry} answered {status}: {detail}")
+        needed = (
+            "staged-publish (or publish) permission for the package" if error is UploadError
+            else "publish permission for the package: a token that may only stage can "
+            "neither approve nor reject"
+        )
+        advice = Advice(
+            log_in="log in again with `hatch-stage login --npm`, or set NPM_TOKEN to a valid "
+            "token",
+            permission=f"the account needs {needed}",
+            conflict="that version is already staged or published: bump the version",
+        )
+        return status_error(response, what=what, registry=self.registry, error=error,
+                            advice=advice, missing=missing, resent=resent, check=check)
 
     def _with_second_factor(self, method: str, path: str, otp: str | None, what: str) -> (
         httpx2.Response
@@ -235,7 +221,8 @@ class NpmStageClient(StageClient):
         what = f"approve staged version {stage_id}"
         response = self._with_second_factor("POST", f"-/stage/{stage_id}/approve", otp, what)
         if response.status_code not in (200, 201):
-            raise self._fail(response, RegistryError, what)
+            raise self._fail(response, RegistryError, what, resent=False,
+                             check=f"hatch-stage view {stage_id}")
         document = _json(response, RegistryError, what) if response.content else {}
         return document if isinstance(document, dict) else {"message": str(document)}
 
@@ -244,7 +231,8 @@ class NpmStageClient(StageClient):
         what = f"reject staged version {stage_id}"
         response = self._with_second_factor("DELETE", f"-/stage/{stage_id}", otp, what)
         if response.status_code not in (200, 202, 204):
-            raise self._fail(response, RegistryError, what)
+            raise self._fail(response, RegistryError, what, resent=False,
+                             check=f"hatch-stage view {stage_id}")
         return {"message": f"staged version {stage_id} rejected"}
 
     # -- publishing ----------------------------------------------------------------------------

@@ -15,16 +15,17 @@ import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx2
 
 from .. import http
-from ..errors import AuthError, OtpRequired, RegistryError, UploadError
+from ..errors import OtpRequired, RegistryError, UploadError
 from ..models import Artifact, Attestation, Credentials, Project, StagedRelease
 from ..progress import transfer
 from ..urls import rebase
 from .interface import StageClient, StagedItem
+from .statuses import Advice, status_error
 
 UPLOAD_TYPE = "application/vnd.pypi.upload.v2+json"
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
@@ -35,6 +36,8 @@ OTP_HEADER = "X-Hatch-Stage-OTP"
 STAGE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 #: how long to wait for a file or session the registry is still processing
 PROCESSING_WAIT = 60.0
+#: what shows whether a request that was not resent took effect after all
+CHECK = "hatch-stage list"
 
 
 def check_stage_id(stage_id: str) -> str:
@@ -84,6 +87,7 @@ class Pep694Client(StageClient):
         otp: str | None = None,
         document: Mapping[str, Any] | None = None,
         idempotent: bool = True,
+        check: str = CHECK,
         **kwargs: Any,
     ) -> httpx2.Response:
         headers = dict(kwargs.pop("headers", {}))
@@ -103,38 +107,30 @@ class Pep694Client(StageClient):
             **kwargs,
         )
         if response.status_code >= 400:
-            self._fail(response, what, retried=idempotent)
+            self._fail(response, what, resent=idempotent, check=check)
         return response
 
-    def _fail(self, response: httpx2.Response, what: str, retried: bool = True) -> None:
-        status, detail = response.status_code, http.problem_detail(response)
-        if status == 401 and "otp" in response.headers.get("www-authenticate", "").lower():
+    def _fail(
+        self, response: httpx2.Response, what: str, resent: bool = True, check: str = CHECK
+    ) -> NoReturn:
+        """Raise the error for a failed answer (see :mod:`.statuses`).
+
+        :param resent: False for a request never sent twice (it carries a one-time password)
+        :param check: the command that shows whether such a request took effect after all
+        """
+        if response.status_code == 401 and "otp" in response.headers.get(
+            "www-authenticate", ""
+        ).lower():
+            detail = http.problem_detail(response)
             raise OtpRequired(f"the registry needs a fresh one-time password: {detail}.")
-        if status == 401:
-            raise AuthError(
-                f"the registry refused the token ({detail}): check HATCH_STAGE_TOKEN "
-                "or run `hatch-stage login` again"
-            )
-        if status == 403:
-            raise AuthError(f"this token cannot {what}: {detail}", code="forbidden")
-        if status == 404:
-            raise RegistryError(f"not found while trying to {what}: {detail}", code="not_found")
-        if status == 409:
-            raise RegistryError(f"conflict: {detail}", code="conflict")
-        if (status == 429 or status >= 500) and not retried:
-            raise RegistryError(
-                f"the registry answered {status} while trying to {what}: {detail}; it was not "
-                "sent again (a one-time password counts once): check with `hatch-stage view` "
-                "before you try again",
-                code="registry_unavailable",
-            )
-        if status == 429 or status >= 500:
-            raise RegistryError(
-                f"the registry kept failing ({status}) while trying to {what}, after "
-                f"{http.RETRIES + 1} attempts: {detail}; try again later",
-                code="registry_unavailable",
-            )
-        raise RegistryError(f"could not {what} ({status}): {detail}")
+        advice = Advice(
+            log_in=f"check HATCH_STAGE_TOKEN, or run `hatch-stage login --registry "
+            f"{self._base}` again",
+            permission="the token's role or project scope does not allow it (a stage-only "
+            "or trusted-publishing token can stage, not approve or reject)",
+        )
+        raise status_error(response, what=what, registry=self.registry, error=RegistryError,
+                           advice=advice, resent=resent, check=check)
 
     def _session_url(self, stage_id: str) -> str:
         return f"{ROOT}/sessions/{check_stage_id(stage_id)}"
@@ -197,7 +193,9 @@ class Pep694Client(StageClient):
         url = f"{self._session_url(stage_id)}/publish"
         # a one-time password is spent once: an approval is never resent after a 5xx
         what = f"approve stage {stage_id}"
-        document = self._call("POST", url, what, otp=otp, document={}, idempotent=False).json()
+        document = self._call(
+            "POST", url, what, otp=otp, document={}, idempotent=False, check=_view(stage_id)
+        ).json()
         return self._settled(stage_id, document)
 
     def reject(self, stage_id: str, otp: str | None) -> Mapping[str, Any]:
@@ -207,6 +205,7 @@ class Pep694Client(StageClient):
             f"reject stage {stage_id}",
             otp=otp,
             idempotent=False,
+            check=_view(stage_id),
         ).json()
         return document
 
@@ -231,7 +230,8 @@ class Pep694Client(StageClient):
         if response.status_code in (404, 405):
             return None  # a registry without batch decisions: one request per id
         if response.status_code >= 400:
-            self._fail(response, f"{verb} {', '.join(stage_ids)}")
+            # some or all may have been decided: list shows the ones still waiting
+            self._fail(response, f"{verb} {', '.join(stage_ids)}", resent=False)
         document = response.json()
         results = [
             {"stageId": str(session["id"]), "result": session}
@@ -383,6 +383,10 @@ class Pep694Client(StageClient):
                 f"the registry did not accept {artifact.filename}: "
                 f"{'; '.join(map(str, done.get('notices', []))) or done.get('status')}"
             )
+
+
+def _view(stage_id: str) -> str:
+    return f"hatch-stage view {stage_id}"
 
 
 def _same(entry: Mapping[str, Any] | None, artifact: Artifact) -> bool:
