@@ -1,7 +1,8 @@
 """The example plugins in hooks/, pip-installed into a real virtual env and run by its CLI.
 
 Shows the plugin story end to end: an outside scanner runs next to the built-in ones, an
-outside scorer adds its check to the score, and ``disable`` blocks any plugin by name.
+outside scorer adds its check to the score, an outside auth plugin gives the token of every
+command that needs one, and ``disable`` blocks any plugin by name.
 """
 
 from __future__ import annotations
@@ -9,27 +10,31 @@ from __future__ import annotations
 import json
 import os
 import random
+import shlex
 import shutil
 import string
 import subprocess
 import sys
 import sysconfig
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from clitools import PROJECTS
+from stagekit import Server, build_release, unique_name
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOKS = ROOT / "hooks"
 SETTINGS_MEMBER = "sample_pkg/settings.py"
+PLUGINS = ("hatch-stage-acme-scanner", "hatch-stage-team-score", "hatch-stage-credential-helper")
 
 
 @pytest.fixture(scope="session")
 def plugin_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh venv with hatch-stage and both example plugins pip-installed (not editable)."""
+    """A fresh venv with hatch-stage and the example plugins pip-installed (not editable)."""
     venv = tmp_path_factory.mktemp("plugins") / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
     python = venv / "bin" / "python"
@@ -42,7 +47,7 @@ def plugin_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Path(purelib, "_test_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     install = subprocess.run(
         [str(python), "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
-         str(ROOT), str(HOOKS / "hatch-stage-acme-scanner"), str(HOOKS / "hatch-stage-team-score")],
+         str(ROOT), *(str(HOOKS / plugin) for plugin in PLUGINS)],
         capture_output=True, text=True,
     )
     assert install.returncode == 0, install.stdout + install.stderr
@@ -152,3 +157,78 @@ def test_team_scorer_adds_its_check(
     team = {c["name"]: c for c in document["quality"]["checks"]}["security-policy"]
     assert team["passed"] is True and "https://example.invalid/security" in team["reason"]
     assert document["quality"]["score"] == 100
+
+
+# an outside auth plugin: the credential helper ----------------------------------------------
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = Server(tmp_path_factory.mktemp("auth-registry") / "data", None).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def credential_helper(directory: Path, tokens: dict[str, str]) -> str:
+    """A helper command answering from a JSON file, as a team's vault client would."""
+    store = directory / "vault.json"
+    store.write_text(json.dumps(tokens), encoding="utf-8")
+    script = directory / "vault.py"
+    script.write_text("import json, sys\nurl = sys.stdin.readline().strip()\n"
+                      "print(json.load(open(sys.argv[1])).get(url, ''))\n", encoding="utf-8")
+    return shlex.join([sys.executable, str(script), str(store)])
+
+
+def test_an_outside_auth_plugin_serves_the_review_commands(
+    plugin_venv: Path, registry: Server, tmp_path: Path
+) -> None:
+    """Issue 11, item 13: list, view, download, approve and reject take their token from the
+    ``hatch_stage_auth`` hook (purpose "manage"), so an installed auth plugin applies there,
+    ahead of the built-in sources, and ``disable`` is honoured."""
+    name = unique_name("vault")
+    maintainer, stager = registry.maintainer(name), registry.maintainer(name, "stage")
+    secrets = {maintainer.token, stager.token, maintainer.totp_secret}
+    ids = [str(registry.client(maintainer.token).stage(
+        name, version, build_release(tmp_path / "dist", name, version))["id"])
+        for version in ("1.0.0", "1.1.0")]
+    helper = credential_helper(tmp_path, {registry.url: maintainer.token})
+    project = tmp_path / "project"
+    project.mkdir()
+
+    def review(*args: str, disable: str = "", **env: str | None) -> dict[str, Any]:
+        settings = f'\n[tool.hatch-stage]\ndisable = ["{disable}"]\n' if disable else ""
+        (project / "pyproject.toml").write_text(
+            f'[project]\nname = "{name}"\nversion = "1.1.0"\n{settings}', encoding="utf-8")
+        environment: dict[str, str | None] = {
+            key: value for key, value in os.environ.items() if not key.startswith("HATCH_STAGE_")}
+        environment.update(HOME=str(tmp_path), HATCH_STAGE_TOKEN=stager.token,
+                           PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+                           HATCH_STAGE_CREDENTIAL_HELPER=helper)
+        environment.update(env)
+        completed = subprocess.run(
+            [str(plugin_venv / "bin" / "hatch-stage"), *args, "--registry", registry.url,
+             "--json"], cwd=project, capture_output=True, text=True, timeout=120,
+            env={key: value for key, value in environment.items() if value is not None})
+        assert not any(secret in completed.stdout + completed.stderr for secret in secrets)
+        document: dict[str, Any] = json.loads(completed.stdout)
+        assert completed.returncode == (0 if document["success"] else 1), completed.stderr
+        return document
+
+    # the helper's maintainer token, not the stage-only HATCH_STAGE_TOKEN, does everything
+    assert sorted(item["stageId"] for item in review("list", name)["data"]) == sorted(ids)
+    assert review("view", ids[0])["data"]["version"] == "1.0.0"
+    downloaded = review("download", ids[0], "-d", str(tmp_path / "got"))["data"]["files"]
+    assert len(downloaded) == 2
+    assert review("approve", ids[0], "--otp", maintainer.otp())["data"]["status"] == "published"
+
+    # disabled by name, the helper is not asked: the stage-only token cannot reject
+    refused = review("reject", ids[1], "--otp", "000000", disable="credential-helper")
+    assert refused["error_code"] == "forbidden"
+    # with the built-in source disabled and no helper, HATCH_STAGE_TOKEN is not read at all
+    nothing = review("list", name, disable="python-auth", HATCH_STAGE_TOKEN=maintainer.token,
+                     HATCH_STAGE_CREDENTIAL_HELPER=None)
+    assert nothing["error_code"] == "not_logged_in" and "python-auth" in nothing["error"]
+
+    rejected = review("reject", ids[1], "--otp", maintainer.otp(1), disable="python-auth")
+    assert rejected["data"]["status"] == "canceled"

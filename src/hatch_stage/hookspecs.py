@@ -102,12 +102,16 @@ def hatch_stage_score(
 def hatch_stage_auth(
     project: Project, config: Config, registry: str, purpose: str
 ) -> Credentials | None:
-    """Find credentials for ``registry``. Called after score, never on a dry run.
+    """Find credentials for ``registry``. Called after score, never on a dry run; and by
+    list, view, download, approve and reject before they talk to the registry.
 
     :param purpose: "publish" (trusted publishing allowed) or "manage" (list, view,
         download, approve, reject: a real token is required)
+    :param project: for "manage", the project the directory's manifest states (nothing is
+        built): name and version may be empty
 
-    First non-None result wins; return ``None`` when this source has nothing.
+    First non-None result wins (installed plugins are asked before the built-in ones);
+    return ``None`` when this source has nothing.
     """
 
 
