@@ -12,11 +12,13 @@ import io
 import itertools
 import json
 import os
+import queue
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -60,6 +62,38 @@ def wait_until(check: Any, timeout: float = 20.0, what: str = "condition") -> An
             return result
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def read_announcement(process: subprocess.Popen[str], timeout: float = 30.0) -> Any:
+    """The JSON document ``process`` prints first (``serve --json``), within ``timeout`` s.
+
+    A thread reads (a silent process would block a plain ``readline``), up to the document's
+    closing line and no further, so later output stays for ``communicate``. A process that
+    exits first, or stays silent, fails the test at once or at the deadline.
+    """
+    assert process.stdout is not None
+    stream = process.stdout
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        for line in iter(stream.readline, ""):
+            lines.put(line)
+            if line == "}\n":
+                return
+        lines.put("")  # the end of the output
+
+    threading.Thread(target=read, daemon=True).start()
+    text, deadline = "", time.monotonic() + timeout
+    while True:
+        try:
+            line = lines.get(timeout=max(deadline - time.monotonic(), 0))
+        except queue.Empty:
+            raise AssertionError(f"no JSON document within {timeout} s: {text!r}") from None
+        if not line:
+            raise AssertionError(f"the output ended before a JSON document: {text!r}")
+        text += line
+        if line == "}\n":
+            return json.loads(text)
 
 
 # distributions ----------------------------------------------------------------------------
@@ -111,9 +145,21 @@ def twine_upload(url: str, token: str, artifacts: Sequence[Artifact],
 
 # PostgreSQL -------------------------------------------------------------------------------
 
+#: a directory holding initdb, pg_ctl and createdb, for machines without Debian's layout
+POSTGRES_BINDIR = "HATCH_STAGE_TEST_PG_BINDIR"
+
+
 def postgres_bindir() -> Path | None:
+    chosen = os.environ.get(POSTGRES_BINDIR)
+    if chosen:
+        return Path(chosen) if Path(chosen, "initdb").is_file() else None
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     return Path(found[-1]).parent if found else None
+
+
+def in_ci() -> bool:
+    """Whether a CI system runs the tests (CI=true, as GitHub Actions, GitLab and others set)."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 
 
 @dataclass

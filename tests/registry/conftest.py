@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from stagekit import Postgres, Server, build_release, postgres_bindir
+from stagekit import POSTGRES_BINDIR, Postgres, Server, build_release, in_ci, postgres_bindir
 
 from hatch_stage.models import Artifact
 
@@ -26,8 +26,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Postgres]:
     if postgres_bindir() is None:
-        pytest.skip("PostgreSQL server binaries are not installed "
-                    "(Debian package 'postgresql': /usr/lib/postgresql/*/bin)")
+        missing = ("PostgreSQL server binaries are not installed (Debian package 'postgresql': "
+                   f"/usr/lib/postgresql/*/bin, or set {POSTGRES_BINDIR} to their directory)")
+        if in_ci():  # a skip would let CI pass without the shared-storage deployment tested
+            pytest.fail(f"{missing}; under CI=true the PostgreSQL tests must run", pytrace=False)
+        pytest.skip(missing)
     server = Postgres.start()
     try:
         yield server

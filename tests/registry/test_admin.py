@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx2
 import pyotp
-from stagekit import HATCH_STAGE, Server, unique_name
+from stagekit import HATCH_STAGE, Server, read_announcement, unique_name
 
 
 def admin(data: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -87,11 +87,7 @@ def test_serve_json_announces_once_and_logs_no_secrets(tmp_path: Path) -> None:
                                 "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
     try:
-        assert process.stdout is not None
-        lines = []
-        while not lines or lines[-1] != "}\n":
-            lines.append(process.stdout.readline())
-        announced = json.loads("".join(lines))
+        announced = read_announcement(process)
         assert announced["success"] is True and announced["target"] == "python"
         url = announced["data"]["url"]
         assert announced["registry"] == url and url.startswith("http://127.0.0.1:")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from stagekit import Upload, build_release
+from stagekit import Upload, build_release, wait_until
 
 from hatch_stage.errors import ConfigError, HatchStageError
 from hatch_stage.registry import Principal, Registry, RegistrySettings, default_data_dir, index
@@ -155,8 +155,8 @@ def test_local_token_acts_as_the_local_owner(tmp_path: Path) -> None:
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
-        while not server.started:
-            time.sleep(0.01)
+        wait_until(lambda: server.started or not thread.is_alive(), 15, "the server to start")
+        assert server.started, "the server thread ended without starting"
         upload = {"Content-Type": "application/vnd.pypi.upload.v2+json"}
         meta = {"meta": {"api-version": "2.0"}}
         http = httpx2.Client(base_url=url, headers={"Authorization": f"Bearer {local}"})
