@@ -21,6 +21,7 @@ from hatchling.plugin import hookimpl
 #: publisher option -> hatch-stage publish flag; None marks a boolean switch
 VALUE_OPTIONS = {
     "registry": "--registry",
+    "npm-registry": "--npm-registry",
     "tag": "--tag",
     "access": "--access",
     "min-score": "--min-score",
