@@ -37,9 +37,14 @@ def _log_config() -> dict[str, Any]:
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening socket (port 0 picks a free one)."""
+    """A listening socket (port 0 picks a free one).
+
+    The protocol is named: asyncio sets TCP_NODELAY on accepted connections only when it is
+    ``IPPROTO_TCP``, and without it every reply on a kept-alive connection waited some 40 ms
+    (Nagle's algorithm holding the body until the client's delayed ACK of the headers).
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(2048)
