@@ -10,18 +10,24 @@ Scanners that only read text pass ``skip_binary=True``: members are then read a 
 time through a UTF-8 decoder, and one that is not UTF-8 is left unread at its first bad byte
 (``Member.binary``, empty data), so a wheel carrying a 300 MB model or shared library costs
 a chunk of memory, not 300 MB, and is not refused for its size.
+
+Comparing releases needs every member's size and sha256 but the bytes of only some:
+:func:`iter_entries` streams each member through a hash a chunk at a time and holds the bytes
+only of members the caller asks for (still bounded per member), under the same limits.
 """
 
 from __future__ import annotations
 
 import codecs
+import hashlib
 import stat
 import tarfile
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import IO
+from typing import IO, TypeVar
 
 from .config import ScanLimits
 from .errors import ArchiveError
@@ -29,6 +35,28 @@ from .models import Artifact, Member
 
 #: how much of a member ``skip_binary`` reads at a time
 CHUNK = 1 << 20
+#: how many leading bytes an :class:`Entry` keeps (enough for any file-type magic number)
+HEAD = 64
+
+_T = TypeVar("_T")
+#: reads one member: (artifact, member name, stream, budget) -> what the walk yields
+_Reader = Callable[[Artifact, str, IO[bytes], "_Budget"], _T]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One member of an archive as :func:`iter_entries` saw it: always its size and digest."""
+
+    #: the member's path inside the archive
+    name: str
+    #: uncompressed size in bytes
+    size: int
+    #: hex sha256 of the member's bytes
+    sha256: str
+    #: the first bytes (up to 64), to tell file types apart
+    head: bytes
+    #: the whole member, when the caller asked to hold it and it is within the member limit
+    data: bytes | None
 
 
 def check_member_name(artifact: str, name: str) -> None:
@@ -128,7 +156,9 @@ def _member(
     return Member(artifact.filename, name, data)
 
 
-def _zip_members(artifact: Artifact, limits: ScanLimits, skip_binary: bool) -> Iterator[Member]:
+def _zip_walk(
+    artifact: Artifact, limits: ScanLimits, streamed: bool, read: _Reader[_T]
+) -> Iterator[_T]:
     budget = _Budget(artifact, limits)
     with zipfile.ZipFile(artifact.path) as archive:
         for info in archive.infolist():
@@ -140,13 +170,15 @@ def _zip_members(artifact: Artifact, limits: ScanLimits, skip_binary: bool) -> I
                 raise ArchiveError(
                     f"{artifact.filename}: member {info.filename!r} is a symbolic link"
                 )
-            budget.admit(info.filename, info.file_size, skip_binary=skip_binary)
+            budget.admit(info.filename, info.file_size, skip_binary=streamed)
             with archive.open(info) as stream:
-                member = _member(artifact, info.filename, stream, budget, skip_binary)
+                member = read(artifact, info.filename, stream, budget)
             yield member
 
 
-def _tar_members(artifact: Artifact, limits: ScanLimits, skip_binary: bool) -> Iterator[Member]:
+def _tar_walk(
+    artifact: Artifact, limits: ScanLimits, streamed: bool, read: _Reader[_T]
+) -> Iterator[_T]:
     budget = _Budget(artifact, limits)
     with tarfile.open(artifact.path, mode="r:*") as archive:
         for info in archive:
@@ -159,13 +191,25 @@ def _tar_members(artifact: Artifact, limits: ScanLimits, skip_binary: bool) -> I
                 raise ArchiveError(
                     f"{artifact.filename}: member {info.name!r} is not a regular file"
                 )
-            budget.admit(info.name, info.size, skip_binary=skip_binary)
+            budget.admit(info.name, info.size, skip_binary=streamed)
             stream = archive.extractfile(info)
             if stream is None:  # pragma: no cover - regular files always have a stream
                 continue
             with stream:
-                member = _member(artifact, info.name, stream, budget, skip_binary)
+                member = read(artifact, info.name, stream, budget)
             yield member
+
+
+def _walk(
+    artifact: Artifact, limits: ScanLimits, streamed: bool, read: _Reader[_T]
+) -> Iterator[_T]:
+    try:
+        if artifact.path.name.endswith((".whl", ".zip")):
+            yield from _zip_walk(artifact, limits, streamed, read)
+        else:
+            yield from _tar_walk(artifact, limits, streamed, read)
+    except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError) as error:
+        raise ArchiveError(f"{artifact.filename}: not a readable archive ({error})") from None
 
 
 def iter_members(
@@ -178,10 +222,40 @@ def iter_members(
 
     Raises :class:`ArchiveError` for an unsafe or unreadable archive.
     """
-    try:
-        if artifact.path.name.endswith((".whl", ".zip")):
-            yield from _zip_members(artifact, limits, skip_binary)
-        else:
-            yield from _tar_members(artifact, limits, skip_binary)
-    except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError) as error:
-        raise ArchiveError(f"{artifact.filename}: not a readable archive ({error})") from None
+
+    def read(artifact: Artifact, name: str, stream: IO[bytes], budget: _Budget) -> Member:
+        return _member(artifact, name, stream, budget, skip_binary)
+
+    return _walk(artifact, limits, skip_binary, read)
+
+
+def iter_entries(
+    artifact: Artifact, limits: ScanLimits, hold: Callable[[str], bool] = lambda name: True
+) -> Iterator[Entry]:
+    """Yield every regular file of ``artifact`` with its size and sha256, read a chunk at a time.
+
+    ``hold(name)`` says whether to keep a member's bytes in :attr:`Entry.data`; a held member
+    over ``limits.max_member_bytes`` is hashed but not held (``data`` None), never refused,
+    so memory stays at one member whatever the archive holds. Same refusals as
+    :func:`iter_members`.
+    """
+
+    def read(artifact: Artifact, name: str, stream: IO[bytes], budget: _Budget) -> Entry:
+        digest = hashlib.sha256()
+        keep = hold(name)
+        parts: list[bytes] = []
+        size = 0
+        head = b""
+        while chunk := stream.read(CHUNK):
+            budget.consume(name, len(chunk))
+            digest.update(chunk)
+            size += len(chunk)
+            if len(head) < HEAD:
+                head += chunk[: HEAD - len(head)]
+            if keep and size > limits.max_member_bytes:
+                keep, parts = False, []
+            elif keep:
+                parts.append(chunk)
+        return Entry(name, size, digest.hexdigest(), head, b"".join(parts) if keep else None)
+
+    return _walk(artifact, limits, True, read)

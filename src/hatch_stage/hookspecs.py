@@ -8,6 +8,10 @@ blocks any of them by name.
 Order of a run: pack -> rewrite -> scan -> score (``--dry-run`` and ``check`` stop here)
 -> auth -> sign -> upload.
 
+Reviewing a staged release (``diff``, ``view``) compares it with the previous release and
+calls the two review hooks: review_member for every added or changed member, then
+review_release once for the whole diff. Their flags tell the reviewer what to look at.
+
 A hook that is not meant for the project at hand (say an npm packer asked about a Python
 project) returns ``None``; for "first result" hooks that hands the call to the next plugin.
 """
@@ -21,6 +25,7 @@ from typing import Any, TypeVar, cast
 import pluggy
 
 from .config import Config
+from .diff.model import ChangedMember, Flag, ReleaseDiff
 from .models import Artifact, Attestation, Check, Credentials, Finding, Project, StagedRelease
 
 NAME = "hatch_stage"
@@ -140,10 +145,35 @@ def hatch_stage_upload(
     """
 
 
+@_every
+def hatch_stage_review_member(member: ChangedMember, config: Config) -> list[Flag]:
+    """Flag one added or changed member of a staged release. Review only, never on publish.
+
+    Called once per member whose bytes differ from the previous release (every member of a
+    first release), while its bytes are in hand. All plugins run; their flags are merged.
+    ``member.data`` is None for a member over the size limit; ``member.text`` is None for one
+    that is not UTF-8. A changed member is flagged only for what its earlier content did not
+    raise: the hook is called on the earlier content too and flags with the same rule and
+    reason are dropped, so keep ``reason`` stable and put sizes or counts in ``detail``.
+    """
+
+
+@_every
+def hatch_stage_review_release(diff: ReleaseDiff, config: Config) -> list[Flag]:
+    """Flag what changed in a staged release as a whole. Review only, never on publish.
+
+    Called once, after every member was compared, with the file, metadata, dependency and
+    entry-point changes (``diff.flags`` is still empty; ``diff.against`` None means a first
+    release). All plugins run; their flags are merged.
+    """
+
+
 __all__ = [
     "NAME",
     "hatch_stage_auth",
     "hatch_stage_pack",
+    "hatch_stage_review_member",
+    "hatch_stage_review_release",
     "hatch_stage_rewrite",
     "hatch_stage_scan",
     "hatch_stage_score",

@@ -8,7 +8,7 @@ half.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from .models import (
     StagedRelease,
     quality_score,
 )
-from .plugins import plugin_manager
+from .plugins import each_implementation, plugin_manager
 
 
 @dataclass(frozen=True)
@@ -108,17 +108,6 @@ class StageReport:
         return document
 
 
-def _each_impl(hook: Any, **kwargs: Any) -> Iterator[tuple[str, Any]]:
-    """Call every implementation of ``hook`` in pluggy's order, yielding (plugin, result).
-
-    Used where a stage needs to know which plugin said what (scan, score) or must feed one
-    plugin's result to the next (rewrite).
-    """
-    for implementation in reversed(hook.get_hookimpls()):
-        arguments = {name: kwargs[name] for name in implementation.argnames}
-        yield implementation.plugin_name, implementation.function(**arguments)
-
-
 class Pipeline:
     """The stages of one release, bound to one project, its settings and its plugins."""
 
@@ -143,7 +132,7 @@ class Pipeline:
     def rewrite(self, artifacts: Sequence[Artifact], workdir: Path) -> list[Artifact]:
         rewritten = []
         for artifact in artifacts:
-            for _plugin, result in _each_impl(
+            for _plugin, result in each_implementation(
                 self.hook.hatch_stage_rewrite,
                 artifact=artifact,
                 project=self.project,
@@ -157,7 +146,7 @@ class Pipeline:
     def _merged(self, hook: Any, artifacts: Sequence[Artifact]) -> list[Any]:
         """Every plugin's results of a merging hook, each labelled with its plugin."""
         merged: list[Any] = []
-        for plugin, result in _each_impl(
+        for plugin, result in each_implementation(
             hook, artifacts=artifacts, project=self.project, config=self.config
         ):
             merged.extend(

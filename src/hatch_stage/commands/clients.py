@@ -45,11 +45,17 @@ def manage_credentials(project: Project, config: Config, registry: str) -> Crede
     return found
 
 
+def client_config(args: argparse.Namespace) -> Config:
+    """The settings of the project directory the review commands run in (registry, target,
+    disabled plugins, archive limits), with the flags applied."""
+    target = target_of_flags(args.target, args.registry, args.npm_registry)
+    return config_module.load(args.project.resolve(), {"registry": args.registry, "target": target})
+
+
 def stage_client(args: argparse.Namespace) -> StageClient:
     """The client for the target and registry the flags and project settings name."""
     root = args.project.resolve()
-    target = target_of_flags(args.target, args.registry, args.npm_registry)
-    config = config_module.load(root, {"registry": args.registry, "target": target})
+    config = client_config(args)
     project = declared_project(root, detect_target(root, config))
     args.error_target = project.target
     if project.target == "npm":

@@ -17,11 +17,14 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from ..errors import OtpRequired
+from ..diff import ReleaseDiff
+from ..errors import HatchStageError, OtpRequired
 from ..output import console, emit_json, envelope, is_terminal
+from ..reviewing import diff_staged
 from ..targets.decisions import decide_many
 from ..targets.interface import StageClient, StagedItem
-from .clients import add_client_arguments, stage_client
+from .clients import add_client_arguments, client_config, stage_client
+from .diffview import render_summary
 from .flags import json_flag
 
 
@@ -108,11 +111,24 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _review_diff(args: argparse.Namespace, client: StageClient) -> tuple[ReleaseDiff | None, str]:
+    """The diff ``view`` shows, or why there is none (a view still works without it)."""
+    try:
+        return diff_staged(client, args.stage_id, client_config(args)), ""
+    except HatchStageError as error:
+        return None, str(error)
+
+
 def run_view(args: argparse.Namespace) -> int:
     client = stage_client(args)
     item = client.view(args.stage_id)
+    diff, why_not = _review_diff(args, client)
     if args.json:
-        return _done(args, client, item_json(item), item.stage_id)
+        data = item_json(item)
+        data["diff"] = diff.as_json() if diff is not None else None
+        if why_not:
+            data["diff_error"] = why_not
+        return _done(args, client, data, item.stage_id)
     console.print(f"[bold]{escape(item.name)} {escape(item.version)}[/] staged as {item.stage_id}")
     details = Table(box=None, pad_edge=False, show_header=False)
     for key, value in item.raw.items():
@@ -134,6 +150,10 @@ def run_view(args: argparse.Namespace) -> int:
                 str(entry.get("status", "")),
             )
         console.print(table)
+    if diff is not None:
+        render_summary(console, diff, item.stage_id)
+    else:
+        console.print(f"[yellow]no diff[/]: {escape(why_not)}")
     return 0
 
 

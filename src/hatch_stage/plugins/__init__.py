@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
@@ -35,6 +35,17 @@ BUILTIN: dict[str, str] = {
     "npm-score": "hatch_stage.plugins.npm_score",
     "npm-auth": "hatch_stage.plugins.npm_auth",
     "npm-upload": "hatch_stage.plugins.npm_upload",
+    # review rules (hatch-stage diff, view): one plugin per rule
+    "pth-file": "hatch_stage.plugins.rules.pth_file",
+    "native-binary": "hatch_stage.plugins.rules.native_binary",
+    "import-time-code": "hatch_stage.plugins.rules.import_time_code",
+    "opaque-blob": "hatch_stage.plugins.rules.opaque_blob",
+    "build-changed": "hatch_stage.plugins.rules.build_changed",
+    "console-script": "hatch_stage.plugins.rules.console_script",
+    "dependency-added": "hatch_stage.plugins.rules.dependency_added",
+    "project-url-host": "hatch_stage.plugins.rules.project_url_host",
+    "wheel-not-in-sdist": "hatch_stage.plugins.rules.wheel_not_in_sdist",
+    "install-script": "hatch_stage.plugins.rules.install_script",
 }
 
 ONLY_VARIABLE = "HATCH_STAGE_LOAD_PLUGINS"
@@ -95,3 +106,14 @@ def plugin_manager(
 def plugin_name(manager: pluggy.PluginManager, plugin: object) -> str:
     """The name a plugin was registered under (for reports)."""
     return manager.get_name(plugin) or repr(plugin)
+
+
+def each_implementation(hook: Any, **kwargs: Any) -> Iterator[tuple[str, Any]]:
+    """Call every implementation of ``hook`` in pluggy's order, yielding (plugin, result).
+
+    Used where a caller needs to know which plugin said what (scan, score, review) or must
+    feed one plugin's result to the next (rewrite).
+    """
+    for implementation in reversed(hook.get_hookimpls()):
+        arguments = {name: kwargs[name] for name in implementation.argnames}
+        yield implementation.plugin_name, implementation.function(**arguments)

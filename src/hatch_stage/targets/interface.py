@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import builtins
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import httpx2
+
+from ..errors import RegistryError
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,62 @@ class StagedItem:
     status: str | None = None
     #: the registry's own record, for --json
     raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PublishedFile:
+    """One file of a published release, as the registry's index lists it."""
+
+    filename: str
+    #: absolute URL to download it from
+    url: str
+    #: the hash the registry published for it ("sha256", "sha512", "sha1") and its hex digest
+    algorithm: str
+    digest: str | None
+
+
+@dataclass(frozen=True)
+class PublishedRelease:
+    """A release already live on the registry, to compare a staged one with."""
+
+    version: str
+    files: tuple[PublishedFile, ...]
+
+
+def previous_version(published: Iterable[str], staged: str, against: str | None,
+                     order: Callable[[str], Any]) -> str | None:
+    """Which published version a staged one is compared with.
+
+    ``against`` when given (it must be published); else the highest published version below
+    the staged one; else (a release below everything published) the highest published one;
+    None when nothing is published. ``order`` sorts versions and raises ``ValueError`` for one
+    that cannot be compared (it is skipped).
+    """
+    versions = {}
+    for version in published:
+        try:
+            versions[version] = order(version)
+        except ValueError:
+            continue
+    if against is not None:
+        if against not in versions:
+            shown = ", ".join(sorted(versions, key=versions.__getitem__)[-10:]) or "none"
+            raise RegistryError(f"version {against} is not published (latest published: {shown})",
+                                code="not_found")
+        return against
+    if not versions:
+        return None
+    staged_key = order(staged)
+    below = [version for version, key in versions.items() if key < staged_key]
+    return max(below or versions, key=versions.__getitem__)
+
+
+def same_origin(url: str, base: str) -> bool:
+    """Whether ``url`` is on the registry at ``base`` (scheme, host and port), so that the
+    registry's token may go along."""
+    target, registry = httpx2.URL(url), httpx2.URL(base)
+    return (target.scheme, target.host, target.port) == (registry.scheme, registry.host,
+                                                          registry.port)
 
 
 class StageClient(ABC):
@@ -84,3 +144,14 @@ class StageClient(ABC):
     @abstractmethod
     def reject(self, stage_id: str, otp: str | None) -> Mapping[str, Any]:
         """Discard the staged release."""
+
+    @abstractmethod
+    def published_release(self, name: str, staged_version: str,
+                          against: str | None = None) -> PublishedRelease | None:
+        """The live release to compare ``staged_version`` with (see :func:`previous_version`);
+        None when the package has no published release."""
+
+    @abstractmethod
+    def download_published(self, release: PublishedRelease,
+                           directory: Path) -> builtins.list[Path]:
+        """Write every file of a published release into ``directory``, digests verified."""

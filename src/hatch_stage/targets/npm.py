@@ -10,6 +10,7 @@ failure becomes an error whose message says what to do.
 
 from __future__ import annotations
 
+import base64
 import builtins
 import re
 import sys
@@ -19,6 +20,7 @@ from types import TracebackType
 from typing import Any
 
 import httpx2
+import semver
 
 from .. import http
 from ..errors import HatchStageError, OtpRequired, RegistryError, UploadError
@@ -28,7 +30,14 @@ from ..npm.npmrc import configured_registry
 from ..npm.otp import OTP_HEADER, WebAuth, is_challenge, terminal_web_auth, wait_for_token, web_urls
 from ..npm.registry import escape_name, validate_registry
 from ..output import is_terminal
-from .interface import StageClient, StagedItem
+from .interface import (
+    PublishedFile,
+    PublishedRelease,
+    StageClient,
+    StagedItem,
+    previous_version,
+    same_origin,
+)
 from .statuses import GONE, Advice, status_error
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
@@ -60,6 +69,18 @@ def _item(record: Mapping[str, Any]) -> StagedItem:
         status="staged",
         raw=dict(record),
     )
+
+
+def _digest(dist: Mapping[str, Any]) -> tuple[str, str | None]:
+    """The strongest digest a packument's ``dist`` publishes, as (algorithm, hex)."""
+    integrity = dist.get("integrity")
+    if isinstance(integrity, str) and integrity.startswith("sha512-"):
+        try:
+            return "sha512", base64.b64decode(integrity[len("sha512-"):], validate=True).hex()
+        except ValueError:
+            pass
+    shasum = dist.get("shasum")
+    return "sha1", shasum if isinstance(shasum, str) and shasum else None
 
 
 def _json(response: httpx2.Response, error: type[HatchStageError], what: str) -> Any:
@@ -234,6 +255,51 @@ class NpmStageClient(StageClient):
             raise self._fail(response, RegistryError, what, resent=False,
                              check=f"hatch-stage view {stage_id}")
         return {"message": f"staged version {stage_id} rejected"}
+
+    # -- the published release a staged one is compared with ------------------------------------
+
+    def published_release(self, name: str, staged_version: str,
+                          against: str | None = None) -> PublishedRelease | None:
+        what = f"read the published versions of {name}"
+        response = self._send("GET", escape_name(name), error=RegistryError, what=what)
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self._fail(response, RegistryError, what, "the package is not published")
+        document = _json(response, RegistryError, what)
+        versions = document.get("versions") if isinstance(document, dict) else None
+        if not isinstance(versions, dict) or not versions:
+            return None
+        chosen = previous_version(versions, staged_version, against, semver.Version.parse)
+        if chosen is None:
+            return None
+        dist = versions[chosen].get("dist", {}) if isinstance(versions[chosen], dict) else {}
+        url = dist.get("tarball") if isinstance(dist, dict) else None
+        if not isinstance(url, str) or not url:
+            raise RegistryError(f"{name}@{chosen} has no tarball URL in the registry's document")
+        algorithm, digest = _digest(dist)
+        filename = _FILE_UNSAFE.sub("-", f"{name.lstrip('@')}-{chosen}.tgz")
+        return PublishedRelease(chosen, (PublishedFile(filename, url, algorithm, digest),))
+
+    def download_published(self, release: PublishedRelease,
+                           directory: Path) -> builtins.list[Path]:
+        directory.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for file in release.files:
+            what = f"download {file.filename}"
+            # the token goes only to the registry itself, never to a host its document names
+            headers = self._headers() if same_origin(file.url, self.registry) else {}
+            response = http.send(self._session, "GET", file.url, error=RegistryError, what=what,
+                                 stream=True, headers={**headers,
+                                                       "Accept": "application/octet-stream"})
+            if response.status_code != 200:
+                try:
+                    raise self._fail(response, RegistryError, what)
+                finally:
+                    response.close()
+            paths.append(http.save_verified(response, directory / file.filename, file.algorithm,
+                                            file.digest, what))
+        return paths
 
     # -- publishing ----------------------------------------------------------------------------
 

@@ -18,13 +18,28 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import httpx2
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import Version
 
 from .. import http
 from ..errors import OtpRequired, RegistryError, UploadError
 from ..models import Artifact, Attestation, Credentials, Project, StagedRelease
 from ..progress import transfer
 from ..urls import rebase
-from .interface import StageClient, StagedItem
+from .interface import (
+    PublishedFile,
+    PublishedRelease,
+    StageClient,
+    StagedItem,
+    previous_version,
+    same_origin,
+)
 from .statuses import Advice, status_error
 
 UPLOAD_TYPE = "application/vnd.pypi.upload.v2+json"
@@ -175,19 +190,23 @@ class Pep694Client(StageClient):
         return written
 
     def _download_file(self, filename: str, entry: Mapping[str, Any], directory: Path) -> Path:
-        if "/" in filename or "\\" in filename or filename in (".", ".."):
-            raise RegistryError(f"the registry named a file {filename!r}; refusing to write it")
         # the staged sha256 is always checked: a file without one is refused, not trusted
         expected = str(entry.get("hashes", {}).get("sha256", ""))
+        return self._fetch(filename, str(entry["url"]), expected, directory)
+
+    def _fetch(self, filename: str, url: str, expected: str | None, directory: Path) -> Path:
+        """Stream one file into ``directory``, kept only when its sha256 is ``expected``."""
+        if "/" in filename or "\\" in filename or filename in (".", ".."):
+            raise RegistryError(f"the registry named a file {filename!r}; refusing to write it")
         what = f"download {filename}"
-        response = http.send(
-            self.http, "GET", str(entry["url"]), error=RegistryError, what=what, stream=True
-        )
+        # the token goes only to the registry itself, never to a file host it links to
+        session = self.http if same_origin(url, self._base) else http.client()
+        response = http.send(session, "GET", url, error=RegistryError, what=what, stream=True)
         if response.status_code != 200:
             response.read()
             response.close()
             self._fail(response, what)
-        return http.save_verified(response, directory / filename, "sha256", expected, what)
+        return http.save_verified(response, directory / filename, "sha256", expected or "", what)
 
     def approve(self, stage_id: str, otp: str | None) -> Mapping[str, Any]:
         url = f"{self._session_url(stage_id)}/publish"
@@ -262,21 +281,49 @@ class Pep694Client(StageClient):
 
     # -- staging ----------------------------------------------------------------------------
 
+    def _simple_page(self, name: str) -> dict[str, Any] | None:
+        """The live index's PEP 691 page of ``name``; None for a project it does not know."""
+        what = f"read the published files of {name}"
+        response = http.send(self.http, "GET", self._simple_url(name), error=RegistryError,
+                             what=what, headers={"Accept": SIMPLE_JSON})
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            self._fail(response, what)
+        document: dict[str, Any] = response.json()
+        return document
+
+    def _simple_url(self, name: str) -> str:
+        return f"{self._base}/simple/{canonicalize_name(name)}/"
+
     def published_versions(self, name: str) -> builtins.list[str]:
         """Versions on the live index (PEP 691 JSON, PEP 700 ``versions``); [] for a new project."""
-        response = http.send(
-            self.http,
-            "GET",
-            f"/simple/{name}/",
-            error=RegistryError,
-            what=f"read the published versions of {name}",
-            headers={"Accept": SIMPLE_JSON},
-        )
-        if response.status_code == 404:
-            return []
-        if response.status_code != 200:
-            self._fail(response, f"read the published versions of {name}")
-        return [str(v) for v in response.json().get("versions", [])]
+        page = self._simple_page(name)
+        return [str(v) for v in page.get("versions", [])] if page else []
+
+    def published_release(self, name: str, staged_version: str,
+                          against: str | None = None) -> PublishedRelease | None:
+        page = self._simple_page(name) or {}
+        by_version: dict[str, list[PublishedFile]] = {}
+        for entry in page.get("files", []):
+            filename = str(entry.get("filename", ""))
+            version = _file_version(filename)
+            if version is None or entry.get("yanked"):
+                continue
+            url = str(httpx2.URL(self._simple_url(name)).join(str(entry.get("url", ""))))
+            digest = entry.get("hashes", {}).get("sha256")
+            by_version.setdefault(version, []).append(
+                PublishedFile(filename, url, "sha256", str(digest) if digest else None))
+        chosen = previous_version(by_version, staged_version, against, Version)
+        if chosen is None:
+            return None
+        return PublishedRelease(chosen, tuple(by_version[chosen]))
+
+    def download_published(self, release: PublishedRelease,
+                           directory: Path) -> builtins.list[Path]:
+        directory.mkdir(parents=True, exist_ok=True)
+        return [self._fetch(file.filename, file.url, file.digest, directory)
+                for file in release.files]
 
     def open_session(self, project: Project) -> dict[str, Any]:
         """Create the release's session, or take up the open one (a rerun resumes it)."""
@@ -406,3 +453,15 @@ def item_of(session: Mapping[str, Any]) -> StagedItem:
         status=session.get("status"),
         raw=dict(session),
     )
+
+
+def _file_version(filename: str) -> str | None:
+    """The version a wheel or sdist file name carries; None for anything else."""
+    try:
+        if filename.endswith(".whl"):
+            return str(parse_wheel_filename(filename)[1])
+        if filename.endswith((".tar.gz", ".zip")):
+            return str(parse_sdist_filename(filename)[1])
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+    return None
