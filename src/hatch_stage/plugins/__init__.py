@@ -43,6 +43,7 @@ BUILTIN: dict[str, str] = {
     "build-changed": "hatch_stage.plugins.rules.build_changed",
     "console-script": "hatch_stage.plugins.rules.console_script",
     "dependency-added": "hatch_stage.plugins.rules.dependency_added",
+    "dependency-loosened": "hatch_stage.plugins.rules.dependency_loosened",
     "project-url-host": "hatch_stage.plugins.rules.project_url_host",
     "wheel-not-in-sdist": "hatch_stage.plugins.rules.wheel_not_in_sdist",
     "install-script": "hatch_stage.plugins.rules.install_script",
