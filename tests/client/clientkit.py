@@ -206,6 +206,28 @@ REPORT = {
                 "checks": [{"name": str, "points": int, "max_points": int, "passed": bool,
                             "reason": str, "plugin": OPTIONAL_STR}]},
 }
+FLAG = {"rule": str, "reason": str, "artifact": str, "member": str, "line": (int, None),
+        "detail": str, "plugin": str}
+CHANGE = {"change": str, "old": (str, None), "new": (str, None)}
+DIFF = {
+    "target": str, "name": str, "version": str, "against": OPTIONAL_STR, "first_release": bool,
+    "counts": {"flags": int, "files_added": int, "files_removed": int, "files_changed": int,
+               "dependencies_added": int},
+    "flags": [FLAG],
+    "artifacts": [{"filename": str, "kind": str, "against": OPTIONAL_STR, "note": str,
+                   "counts": {"added": int, "removed": int, "changed": int, "unchanged": int},
+                   "files": [{"path": str, "change": str, "old_size": (int, None),
+                              "new_size": (int, None), "size_delta": int,
+                              "old_sha256": OPTIONAL_STR, "new_sha256": OPTIONAL_STR,
+                              "binary": bool, "diff?": str, "note?": str}]}],
+    "unmatched": [str],
+    "metadata": [{"field": str, **CHANGE, "new_host": OPTIONAL_STR}],
+    "dependencies": [{"name": str, "group": str, **CHANGE}],
+    "entry_points": [{"group": str, "name": str, **CHANGE}],
+}
+VERDICT = {"filename": str, "status": str, "reason": str, "rebuilt": OPTIONAL_STR,
+           "differences": [{"member": str, "problem": str, "staged_sha256": OPTIONAL_STR,
+                            "rebuilt_sha256": OPTIONAL_STR}]}
 SCHEMAS: dict[str, dict[str, Any]] = {
     "error": {"success": False, "target": OPTIONAL_STR, "registry": OPTIONAL_STR,
               "error": str, "error_code": str},
@@ -214,7 +236,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "publish": {**REPORT, "dry_run": False, "registry": str, "stageId": str, "auth": str,
                 "preview_url": str, "data": SESSION},
     "list": {**ENVELOPE, "data": [ITEM]},
-    "view": {**ENVELOPE, "stageId": str, "data": ITEM},
+    "view": {**ENVELOPE, "stageId": str, "data": {**ITEM, "diff": (dict, None)}},
+    "diff": {**ENVELOPE, "stageId": str, "data": DIFF},
+    "verify": {"success": bool, "target": "python", "registry": str, "stageId": str,
+               "data": {"runs_build_code": True, "note": str, "wheels": [VERDICT]}},
     "download": {**ENVELOPE, "stageId": str, "data": {"files": [str]}},
     "approve": {**ENVELOPE, "stageId": str, "data": SESSION},
     "approve (batch)": {**ENVELOPE, "data": [{"stageId": str, "result": SESSION}]},
