@@ -2,7 +2,8 @@
 
 Shows the plugin story end to end: an outside scanner runs next to the built-in ones, an
 outside scorer adds its check to the score, an outside auth plugin gives the token of every
-command that needs one, and ``disable`` blocks any plugin by name.
+command that needs one, an outside review rule adds its flag to ``hatch-stage diff``, and
+``disable`` blocks any plugin by name.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 import pytest
 from clitools import PROJECTS
+from releasepairs import PAIR_FLAGS, module_of, write_release
 from stagekit import Server, build_release, unique_name
 
 pytestmark = pytest.mark.slow
@@ -29,7 +31,8 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 HOOKS = ROOT / "hooks"
 SETTINGS_MEMBER = "sample_pkg/settings.py"
-PLUGINS = ("hatch-stage-acme-scanner", "hatch-stage-team-score", "hatch-stage-credential-helper")
+PLUGINS = ("hatch-stage-acme-scanner", "hatch-stage-team-score", "hatch-stage-credential-helper",
+           "hatch-stage-team-review")
 
 
 @pytest.fixture(scope="session")
@@ -232,3 +235,54 @@ def test_an_outside_auth_plugin_serves_the_review_commands(
 
     rejected = review("reject", ids[1], "--otp", maintainer.otp(1), disable="python-auth")
     assert rejected["data"]["status"] == "canceled"
+
+
+# the review rule -------------------------------------------------------------------------------
+
+def venv_cli(venv: Path, *args: str, cwd: Path, env: dict[str, str]) -> dict[str, Any]:
+    """The venv's ``hatch-stage ... --json``; its one JSON document."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("HATCH_STAGE_")}
+    completed = subprocess.run([str(venv / "bin" / "hatch-stage"), *args, "--json"], cwd=cwd,
+                               env={**environment, **env}, capture_output=True, text=True,
+                               timeout=120)
+    document: dict[str, Any] = json.loads(completed.stdout)
+    assert document["success"], completed.stdout + completed.stderr
+    return document
+
+
+@pytest.fixture(scope="module")
+def staged_pair(plugin_venv: Path, registry: Server, tmp_path_factory: pytest.TempPathFactory,
+                ) -> Any:
+    """1.0 of a fixture pair live on the registry, its 1.1 staged: (venv runner, id, module)."""
+    directory = tmp_path_factory.mktemp("review")
+    name = unique_name("team")
+    maintainer = registry.maintainer(name)
+    env = {"HATCH_STAGE_TOKEN": maintainer.token, "HATCH_STAGE_REGISTRY": registry.url,
+           "HATCH_STAGE_HOME": str(directory / "home")}
+
+    def run(*args: str, cwd: Path = directory, **extra: str) -> dict[str, Any]:
+        return venv_cli(plugin_venv, *args, cwd=cwd, env={**env, **extra})
+
+    first = write_release(directory / "v10", name, "1.0", risky=False)
+    stage_id = run("publish", "--yes", cwd=first)["stageId"]
+    run("approve", stage_id, "--otp", maintainer.otp())
+    second = write_release(directory / "v11", name, "1.1", risky=True)
+    return run, run("publish", "--yes", cwd=second)["stageId"], module_of(name)
+
+
+def test_outside_review_rule_adds_its_flag_and_disable_removes_rules(staged_pair: Any,
+                                                                     tmp_path: Path) -> None:
+    run, stage_id, module = staged_pair
+    flags = run("diff", stage_id)["data"]["flags"]
+    team = [flag for flag in flags if flag["plugin"] == "team-review"]
+    assert [(flag["rule"], flag["reason"].split()[0]) for flag in team] == [
+        ("new-top-level-name", f"{module}_startup.pth")]
+    assert {flag["rule"] for flag in flags} == PAIR_FLAGS | {"new-top-level-name"}
+
+    # a built-in rule blocked from the environment, the outside one from the project's settings
+    without_pth = run("diff", stage_id, HATCH_STAGE_DISABLE="pth-file")["data"]["flags"]
+    assert {flag["rule"] for flag in without_pth} == (
+        PAIR_FLAGS - {"pth-file"}) | {"new-top-level-name"}
+    (tmp_path / "pyproject.toml").write_text('[tool.hatch-stage]\ndisable = ["team-review"]\n')
+    without_team = run("diff", stage_id, cwd=tmp_path)["data"]["flags"]
+    assert {flag["rule"] for flag in without_team} == PAIR_FLAGS
