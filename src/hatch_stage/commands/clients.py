@@ -10,6 +10,8 @@ registry brings its own.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import Any
 
 from .. import config as config_module
 from ..config import Config
@@ -19,7 +21,7 @@ from ..plugins import plugin_manager
 from ..project import declared_project, detect_target
 from ..targets.interface import StageClient
 from .common import add_project_arguments
-from .flags import add_registry_arguments, target_of_flags
+from .flags import add_registry_arguments, json_flag, target_of_flags
 
 
 def add_client_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,6 +45,20 @@ def manage_credentials(project: Project, config: Config, registry: str) -> Crede
             code="not_logged_in",
         )
     return found
+
+
+def add_stage_command(subparsers: Any, name: str, summary: str, description: str,
+                      run: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+    """A review command about one staged release: ``STAGE_ID``, the client flags, ``--json``.
+    The caller adds its own flags to the parser returned."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        name, help=summary, description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("stage_id", metavar="STAGE_ID")
+    add_client_arguments(parser)
+    json_flag(parser)
+    parser.set_defaults(func=run)
+    return parser
 
 
 def client_config(args: argparse.Namespace) -> Config:

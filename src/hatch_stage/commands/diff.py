@@ -14,25 +14,18 @@ from typing import Any
 from ..diff import DiffLimits
 from ..output import console, emit_json, envelope
 from ..reviewing import diff_staged
-from .clients import add_client_arguments, client_config, stage_client
+from .clients import add_stage_command, client_config, stage_client
 from .diffview import render_diff
-from .flags import json_flag
 
 
 def register(subparsers: Any) -> None:
     summary = "show what changed since the last published release, and the review flags"
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "diff", help=summary, description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("stage_id", metavar="STAGE_ID")
+    parser = add_stage_command(subparsers, "diff", summary, __doc__ or "", run)
     parser.add_argument("--against", metavar="VERSION",
                         help="compare with this published version (default: the latest "
                         "published version below the staged one)")
     parser.add_argument("--files", action="store_true",
                         help="add unified diffs of changed text files (bounded in size)")
-    add_client_arguments(parser)
-    json_flag(parser)
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

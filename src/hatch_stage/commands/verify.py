@@ -15,7 +15,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..cli import json_flag
 from ..config import Config
 from ..errors import ConfigError, HatchStageError
 from ..isolated_build import build_wheel, unpack_sdist
@@ -23,7 +22,7 @@ from ..models import Artifact
 from ..output import console, emit_json, envelope, stderr
 from ..targets.interface import StageClient
 from ..verification import WheelVerdict, compare_wheels, platform_reason
-from .clients import add_client_arguments, client_config, stage_client
+from .clients import add_stage_command, client_config, stage_client
 from .diffview import safe
 
 WARNING = ("verify builds the staged sdist: this runs the package's own build code (its build "
@@ -32,13 +31,7 @@ WARNING = ("verify builds the staged sdist: this runs the package's own build co
 
 def register(subparsers: Any) -> None:
     summary = "rebuild the staged wheel from the staged sdist and compare them"
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "verify", help=summary, description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("stage_id", metavar="STAGE_ID")
-    add_client_arguments(parser)
-    json_flag(parser)
-    parser.set_defaults(func=run)
+    add_stage_command(subparsers, "verify", summary, __doc__ or "", run)
 
 
 def verify_files(files: list[Artifact], config: Config, workdir: Path) -> list[WheelVerdict]:
