@@ -99,9 +99,12 @@ class IsolatedEnvironment:
         """pyproject_hooks' runner: the hook's output goes to stderr, never to stdout (which
         belongs to ``--json``)."""
         environment = {**_clean_environment(), **(extra_environ or {})}
-        completed = subprocess.run(list(cmd), cwd=cwd, env=environment, timeout=TIMEOUT,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL)
+        try:
+            completed = subprocess.run(list(cmd), cwd=cwd, env=environment, timeout=TIMEOUT,
+                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise PackError(f"the build backend ran longer than {TIMEOUT} s") from None
         if completed.returncode != 0:
             output = completed.stdout.decode(errors="replace").strip().splitlines()
             raise PackError("the build backend failed: " + " / ".join(output[-8:]))
@@ -137,8 +140,12 @@ def unpack_sdist(artifact: Artifact, limits: ScanLimits, destination: Path) -> P
     tops: set[str] = set()
     for member in iter_members(artifact, limits):
         target = destination.joinpath(*member.name.replace("\\", "/").split("/"))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(member.data)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(member.data)
+        except OSError as error:  # a member whose path is also a folder's, and the like
+            raise PackError(f"{artifact.filename}: cannot unpack member {member.name!r}: "
+                            f"{error.strerror}") from None
         tops.add(member.name.split("/", 1)[0])
     if len(tops) != 1 or not (destination / next(iter(tops))).is_dir():
         raise PackError(f"{artifact.filename} is not an sdist: it should hold exactly one "
