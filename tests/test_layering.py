@@ -150,3 +150,16 @@ def test_importing_the_pep694_client_loads_no_server_code() -> None:
         name, "hatch_stage.registry", "hatch_stage.registry_choice", "uvicorn", "starlette",
         "sqlalchemy")]
     assert server == []
+
+
+@pytest.mark.parametrize("neutral", ["hatch_stage.diff", "hatch_stage.verification",
+                                     "hatch_stage.isolated_build"])
+def test_the_review_comparisons_import_neither_side(neutral: str) -> None:
+    """Issue 9: the release diff and the wheel check serve the command line and, later, the
+    registry's review page, so they import neither the client's machinery nor the server."""
+    sides = ("hatch_stage.registry", "hatch_stage.registry_choice", "hatch_stage.pipeline",
+             "hatch_stage.plugins", "hatch_stage.commands", "hatch_stage.targets",
+             "hatch_stage.cli", "hatch_stage.reviewing", "hatch_stage.hookspecs")
+    offending = {name: sorted(d for d in dependencies if within(d, *sides))
+                 for name, dependencies in GRAPH.items() if within(name, neutral)}
+    assert {name: found for name, found in offending.items() if found} == {}
