@@ -128,6 +128,9 @@ def test_import_time_code_is_flagged_once_not_again_when_the_module_changes_othe
     # the same calls in the next release, one more line: nothing new to flag
     again = built(tmp_path, "1.2", risky=False, extra_init=risky_init + "X = 1\n")
     assert not [f for f in diff_of(again, first).flags if f.rule == "import-time-code"]
+    # the same when the earlier content comes from the text-diff cache, not a second read
+    cached = diff_of(again, first, text_diffs=DiffLimits())
+    assert not [f for f in cached.flags if f.rule == "import-time-code"]
 
 
 def test_opaque_blobs_and_minified_code(tmp_path: Path) -> None:

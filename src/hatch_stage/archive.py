@@ -26,7 +26,6 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import IO, TypeVar
 
 from .config import ScanLimits
@@ -39,8 +38,9 @@ CHUNK = 1 << 20
 HEAD = 64
 
 _T = TypeVar("_T")
-#: reads one member: (artifact, member name, stream, budget) -> what the walk yields
-_Reader = Callable[[Artifact, str, IO[bytes], "_Budget"], _T]
+#: reads one member: (artifact, member name, stream, budget) -> what the walk yields, or None
+#: to leave the member unread and yield nothing for it
+_Reader = Callable[[Artifact, str, IO[bytes], "_Budget"], "_T | None"]
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,9 @@ class Entry:
 
 def check_member_name(artifact: str, name: str) -> None:
     """Refuse member paths that would escape an extraction directory."""
-    path = PurePosixPath(name.replace("\\", "/"))
-    if path.is_absolute() or ".." in path.parts or (len(name) > 1 and name[1] == ":"):
+    # plain string operations: this runs for every member of every archive read
+    path = name.replace("\\", "/")
+    if path.startswith("/") or ".." in path.split("/") or (len(name) > 1 and name[1] == ":"):
         raise ArchiveError(f"{artifact}: member {name!r} has an unsafe path (absolute or '..')")
 
 
@@ -173,7 +174,8 @@ def _zip_walk(
             budget.admit(info.filename, info.file_size, skip_binary=streamed)
             with archive.open(info) as stream:
                 member = read(artifact, info.filename, stream, budget)
-            yield member
+            if member is not None:
+                yield member
 
 
 def _tar_walk(
@@ -197,7 +199,8 @@ def _tar_walk(
                 continue
             with stream:
                 member = read(artifact, info.name, stream, budget)
-            yield member
+            if member is not None:
+                yield member
 
 
 def _walk(
@@ -230,17 +233,23 @@ def iter_members(
 
 
 def iter_entries(
-    artifact: Artifact, limits: ScanLimits, hold: Callable[[str], bool] = lambda name: True
+    artifact: Artifact,
+    limits: ScanLimits,
+    hold: Callable[[str], bool] = lambda name: True,
+    select: Callable[[str], bool] | None = None,
 ) -> Iterator[Entry]:
     """Yield every regular file of ``artifact`` with its size and sha256, read a chunk at a time.
 
     ``hold(name)`` says whether to keep a member's bytes in :attr:`Entry.data`; a held member
     over ``limits.max_member_bytes`` is hashed but not held (``data`` None), never refused,
-    so memory stays at one member whatever the archive holds. Same refusals as
-    :func:`iter_members`.
+    so memory stays at one member whatever the archive holds. ``select(name)``, when given,
+    picks the members to read at all: the others are skipped unread (a zip member is not
+    even decompressed). Same refusals as :func:`iter_members`.
     """
 
-    def read(artifact: Artifact, name: str, stream: IO[bytes], budget: _Budget) -> Entry:
+    def read(artifact: Artifact, name: str, stream: IO[bytes], budget: _Budget) -> Entry | None:
+        if select is not None and not select(name):
+            return None
         digest = hashlib.sha256()
         keep = hold(name)
         parts: list[bytes] = []

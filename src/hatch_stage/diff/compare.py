@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from ..archive import iter_entries
+from ..archive import HEAD, iter_entries
 from ..config import ScanLimits
 from ..models import Artifact, TargetKind
 from . import npm, python
@@ -46,6 +47,8 @@ from .textdiff import DiffBudget, DiffLimits
 _VERSIONED_FOLDER = re.compile(r"^([^/]+?)-[^/-]+\.(dist-info|data)/")
 #: text held for diffs, across a release, while the previous side is read again
 _MAX_PENDING_TEXT = 32 * 1024 * 1024
+#: compressed bytes of the previous side kept per artifact for text diffs
+_MAX_CACHE = 48 * 1024 * 1024
 
 
 class Rules(Protocol):
@@ -156,17 +159,25 @@ class _Comparison:
     def run(self, pair: _Pair) -> None:
         new, old = pair.new, pair.old
         before: dict[str, _Seen] = {}
+        # with text diffs, the earlier side of small members is kept (compressed, bounded)
+        # so that a gzip-compressed tar need not be decompressed a second time
+        cache: dict[str, bytes] = {}
+        cached = 0
+        diffable = self.budget.limits.max_member_bytes if self.budget is not None else -1
         if old is not None:
-            for entry in iter_entries(old, self.limits,
-                                      hold=lambda name: _document(old, member_key(old, name))
-                                      is not None):
+            for entry in iter_entries(old, self.limits, hold=lambda name: diffable > 0 or
+                                      _document(old, member_key(old, name)) is not None):
                 key = member_key(old, entry.name)
                 before[key] = _Seen(entry.name, entry.size, entry.sha256)
                 document = _document(old, key)
                 if document and entry.data is not None:
                     pair.old_documents[document] = entry.data
+                if entry.data is not None and entry.size <= diffable and cached < _MAX_CACHE:
+                    cache[key] = zlib.compress(entry.data, 1)
+                    cached += len(cache[key])
         files: list[FileChange] = []
-        recheck: dict[str, list[Flag]] = {}
+        #: changed members that raised flags: key -> (earlier path, flags)
+        recheck: dict[str, tuple[str, list[Flag]]] = {}
         pending: dict[str, tuple[int, str]] = {}
         members: dict[str, str] = {}
         unchanged = 0
@@ -186,7 +197,7 @@ class _Comparison:
             text = member.text
             flags = self.member_flags(member)
             if flags and earlier is not None:
-                recheck[key] = flags
+                recheck[key] = (earlier.path, flags)
             else:
                 pair.flags += flags
             change = FileChange(entry.name, "changed" if earlier else "added",
@@ -198,9 +209,11 @@ class _Comparison:
             files.append(change)
         files += [FileChange(seen.path, "removed", seen.size, None, seen.sha256, None)
                   for seen in before.values()]
+        for key in [key for key in {**recheck, **pending} if key in cache]:
+            self._settle(key, zlib.decompress(cache[key]), files, recheck, pending, pair)
         if old is not None and (recheck or pending):
             self._second_look(old, files, recheck, pending, pair)
-        pair.flags += [flag for flags in recheck.values() for flag in flags]
+        pair.flags += [flag for _path, flags in recheck.values() for flag in flags]
         pair.diff = ArtifactDiff(new.filename, new.kind, old.filename if old else None,
                                  tuple(files), unchanged, pair.note, members)
 
@@ -219,28 +232,38 @@ class _Comparison:
         return change
 
     def _second_look(self, old: Artifact, files: list[FileChange],
-                     recheck: dict[str, list[Flag]], pending: dict[str, tuple[int, str]],
+                     recheck: dict[str, tuple[str, list[Flag]]],
+                     pending: dict[str, tuple[int, str]],
                      pair: _Pair) -> None:
+        """Read the earlier content of the members still waiting for it."""
         wanted = set(recheck) | set(pending)
         for entry in iter_entries(old, self.limits,
-                                  hold=lambda name: member_key(old, name) in wanted):
-            key = member_key(old, entry.name)
-            if key in recheck:
-                earlier = ChangedMember(old.filename, old.kind, entry.name, "previous", entry.size,
-                                        entry.head, entry.data)
-                raised = {(flag.rule, flag.reason) for flag in self.member_flags(earlier)}
-                pair.flags += [flag for flag in recheck.pop(key)
-                               if (flag.rule, flag.reason) not in raised]
-            if key in pending and self.budget is not None:
-                index, new_text = pending.pop(key)
-                try:
-                    old_text = (entry.data or b"").decode("utf-8")
-                except UnicodeDecodeError:
-                    files[index] = dataclasses.replace(files[index], note="was binary before")
-                    continue
-                text, note = self.budget.unified(files[index].path, old_text, new_text)
-                files[index] = dataclasses.replace(files[index], diff=text, note=note)
+                                  select=lambda name: member_key(old, name) in wanted):
+            self._settle(member_key(old, entry.name), entry.data, files, recheck, pending, pair)
         self.pending_text = 0
+
+    def _settle(self, key: str, earlier: bytes | None, files: list[FileChange],
+                recheck: dict[str, tuple[str, list[Flag]]], pending: dict[str, tuple[int, str]],
+                pair: _Pair) -> None:
+        """Finish a changed member with its earlier content: drop the flags that content
+        raised too, and diff the text."""
+        old = pair.old
+        assert old is not None
+        if key in recheck:
+            path, flags = recheck.pop(key)
+            previous = ChangedMember(old.filename, old.kind, path, "previous",
+                                     len(earlier or b""), (earlier or b"")[:HEAD], earlier)
+            raised = {(flag.rule, flag.reason) for flag in self.member_flags(previous)}
+            pair.flags += [flag for flag in flags if (flag.rule, flag.reason) not in raised]
+        if key in pending and self.budget is not None:
+            index, new_text = pending.pop(key)
+            try:
+                old_text = (earlier or b"").decode("utf-8")
+            except UnicodeDecodeError:
+                files[index] = dataclasses.replace(files[index], note="was binary before")
+                return
+            text, note = self.budget.unified(files[index].path, old_text, new_text)
+            files[index] = dataclasses.replace(files[index], diff=text, note=note)
 
 
 _Changes = tuple[

@@ -6,7 +6,7 @@ Code at a module's top level (and in class bodies, decorators and default values
 each added or changed Python member resolves names through the module's imports
 (``import subprocess as sp; sp.Popen`` is ``subprocess.Popen``) and skips function bodies
 and ``if __name__ == "__main__":`` blocks. Members whose text mentions none of the names
-involved are not parsed at all.
+involved (or, for evaluation, not both a decoder and an evaluator) are not parsed at all.
 """
 
 from __future__ import annotations
@@ -44,11 +44,21 @@ DECODERS = frozenset({
 })
 EVALUATORS = frozenset({"exec", "eval", "compile", "__import__", "marshal.loads",
                         "pickle.loads", "types.FunctionType"})
-#: a member that mentions none of these cannot call any of the above
-_MENTIONS = re.compile(
-    r"subprocess|\bos\b|pty|asyncio|socket|urllib|http|ftplib|smtplib|telnetlib|requests|httpx"
-    r"|base64|codecs|zlib|bz2|lzma|gzip|binascii|fromhex|exec|eval|compile|__import__|marshal"
-    r"|pickle|FunctionType")
+#: a member that mentions none of these cannot start a process or open a connection (names
+#: are resolved through imports, so the module or function name is always in the text)
+_MENTIONS_CALL = re.compile(
+    r"subprocess|\bsystem\b|\bpopen\b|\bexec[lv]|\bspawn|startfile|\bpty\b"
+    r"|socket|urllib\.request|urlopen|urlretrieve|http\.client|HTTPS?Connection|ftplib"
+    r"|smtplib|telnetlib|\brequests\b|\bhttpx\b|urllib3|__import__")
+#: ... nor evaluate decoded data unless it mentions both a decoder and an evaluator
+_MENTIONS_DECODER = re.compile(r"base64|codecs|zlib|bz2|lzma|gzip|binascii|fromhex|\.decode\(")
+_MENTIONS_EVALUATOR = re.compile(r"\bexec\b|\beval\b|\bcompile\b|marshal|pickle|FunctionType")
+
+
+def _may_hold_suspect_calls(source: str) -> bool:
+    """A cheap text test: False means no suspect call can be in ``source`` (no parse needed)."""
+    return bool(_MENTIONS_CALL.search(source) or (
+        _MENTIONS_EVALUATOR.search(source) and _MENTIONS_DECODER.search(source)))
 
 
 class _ImportTime(ast.NodeVisitor):
@@ -136,7 +146,7 @@ class _ImportTime(ast.NodeVisitor):
 
 def import_time_calls(source: str) -> Iterator[tuple[int, str, str]]:
     """(line, what it does, call) of every suspect call that runs when ``source`` is imported."""
-    if not _MENTIONS.search(source):
+    if not _may_hold_suspect_calls(source):
         return
     try:
         tree = ast.parse(source)
