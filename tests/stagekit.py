@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import hashlib
 import io
 import itertools
 import json
@@ -17,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
@@ -41,6 +43,8 @@ META = {"meta": {"api-version": "2.0"}}
 #: the issuer GitHub Actions puts into its OIDC tokens
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 _names = itertools.count(1)
+#: :meth:`Upload.publish` default: approve the digest of the session as it is now
+CURRENT = "current"
 
 
 def free_port() -> int:
@@ -118,6 +122,26 @@ def build_release(workdir: Path, name: str, version: str, marker: str = "") -> l
     out.mkdir()
     # sdist first, then the wheel
     return sorted(build(root, out), key=lambda artifact: artifact.kind != "sdist")
+
+
+def sdist_bytes(name: str, version: str, payload: bytes = b"", *,
+                top: str | None = None, extra: dict[str, bytes] | None = None,
+                metadata: str | None = None) -> bytes:
+    """A minimal sdist (``.tar.gz``) of ``name`` ``version`` made here, carrying ``payload``
+    as a data file; ``top``, ``extra`` members and ``metadata`` (PKG-INFO) can be changed to
+    make malformed ones."""
+    top = top if top is not None else f"{module_of(name)}-{version}"
+    pkg_info = metadata if metadata is not None else (
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    members = {f"{top}/PKG-INFO": pkg_info.encode(), f"{top}/data.bin": payload,
+               **(extra or {})}
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz", compresslevel=1) as archive:
+        for member, data in members.items():
+            info = tarfile.TarInfo(member)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return out.getvalue()
 
 
 def pip_install(index_url: str, requirement: str, target: Path) -> subprocess.CompletedProcess[str]:
@@ -356,13 +380,30 @@ class Upload:
         assert response.status_code == 200, response.text
         return dict(response.json())
 
-    def publish(self, session: dict[str, Any], otp: str | None = None) -> httpx2.Response:
-        return self.post(session["links"]["publish"],
+    def publish(self, session: dict[str, Any], otp: str | None = None,
+                digest: str | None = CURRENT, **extra: Any) -> httpx2.Response:
+        """Publish, sending the release digest this registry requires: by default that of
+        the session's files now (None sends none)."""
+        if digest == CURRENT:
+            current = self.http.get(session["links"]["session"])
+            digest = release_digest(current.json() if current.status_code == 200 else session)
+        body = {**({"release-digest": digest} if digest is not None else {}), **extra}
+        return self.post(session["links"]["publish"], body,
                          headers={"X-Hatch-Stage-OTP": otp} if otp else None)
 
     def cancel(self, session: dict[str, Any], otp: str | None = None) -> httpx2.Response:
         return self.http.delete(session["links"]["session"],
                                 headers={"X-Hatch-Stage-OTP": otp} if otp else None)
+
+
+def release_digest(session: dict[str, Any]) -> str:
+    """The release digest of a session document, computed as docs/registry.md defines it
+    (independently of hatch-stage's own code): sha256 of ``<filename> <sha256>\\n`` lines of
+    the completed files, sorted by file name."""
+    lines = "".join(f"{name} {entry['hashes']['sha256']}\n"
+                    for name, entry in sorted(session["files"].items())
+                    if entry["status"] == "completed")
+    return hashlib.sha256(lines.encode()).hexdigest()
 
 
 # trusted publishing ------------------------------------------------------------------------

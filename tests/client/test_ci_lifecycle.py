@@ -198,6 +198,9 @@ def test_approve_prompts_on_a_terminal(cli: Cli, registry: Server, tmp_path: Pat
                            samples[0].name, "--project", samples[1].name,
                            "--role", "maintain")["token"]
     cli.secret(token)
+    for stage_id in ids:  # the maintainer reviews each; approve binds to what view showed
+        matches(cli.json("view", stage_id, "--registry", registry.url,
+                         env={"HATCH_STAGE_TOKEN": token}), "view")
     status, screen = on_terminal(cli, ["approve", *ids, "--registry", registry.url],
                                  {"HATCH_STAGE_TOKEN": token}, [wide.otp(), wide.otp(1)])
     assert status == 0, screen

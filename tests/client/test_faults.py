@@ -90,9 +90,12 @@ def test_an_upload_cut_off_leaves_an_open_session_the_next_publish_completes(
     assert session["status"] == "open"
     assert [entry["status"] for entry in session["files"].values()] == ["pending"]
     # it cannot be approved by mistake: the registry names what is missing
+    env = {"HATCH_STAGE_TOKEN": maintainer.token}
+    cli.json("view", session["id"], "--registry", registry.url, cwd=sample.root, env=env)
     refused = cli.json("approve", session["id"], "--otp", maintainer.otp(), "--registry",
-                       registry.url, cwd=sample.root, env={"HATCH_STAGE_TOKEN": maintainer.token})
-    assert refused["error_code"] == "conflict"
+                       registry.url, cwd=sample.root, env=env)
+    assert refused["error_code"] == "files_not_ready"
+    assert "is pending" in refused["error"]
 
     resumed, _ = publish(cli, sample, registry.url, maintainer)
     matches(resumed, "publish")

@@ -137,6 +137,11 @@ def _print_staged(report: StageReport, registry: ChosenRegistry) -> None:
             f"try it{serve}: pip install --index-url {report.staged.preview_url} "
             f"{project.name}=={project.version}"
         )
+    digest = report.staged.data.get("release-digest")
+    if digest:
+        console.print(f"release digest: {digest}")
+    stage_id = report.staged.stage_id
     console.print(
-        f"nothing is live yet. review, then: hatch-stage approve {report.staged.stage_id}"
+        f"nothing is live yet. review it (hatch-stage view {stage_id}), then approve exactly "
+        f"what you saw: hatch-stage approve {stage_id}"
     )

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
 from rich.table import Table
 
 from ..errors import OtpRequired
 from ..output import console, emit_json, envelope, is_terminal
 from ..targets.decisions import decide_many
 from ..targets.interface import StageClient, StagedItem
+from . import release
 from .clients import add_client_arguments, stage_client
 from .flags import json_flag
 
@@ -50,6 +50,19 @@ def register(subparsers: Any) -> None:
             )
             parser.add_argument("--otp", metavar="CODE", help="the one-time password")
             parser.add_argument("-y", "--yes", action="store_true", help="never prompt")
+        if name == "approve":
+            parser.add_argument(
+                "--digest",
+                action="append",
+                metavar="DIGEST",
+                help="the release digest you reviewed (view shows it); once per stage id, in "
+                "order (default: what this machine's last view or download of the id showed)",
+            )
+            parser.add_argument(
+                "--allow-secrets",
+                action="store_true",
+                help="publish even though the registry's scan found secrets or blocked files",
+            )
         if name == "download":
             parser.add_argument(
                 "-d",
@@ -72,6 +85,7 @@ def item_json(item: StagedItem) -> dict[str, Any]:
         "tag": item.tag,
         "status": item.status,
         "createdAt": item.created_at,
+        "digest": item.digest,
         "registry": dict(item.raw),
     }
 
@@ -111,44 +125,25 @@ def run_list(args: argparse.Namespace) -> int:
 def run_view(args: argparse.Namespace) -> int:
     client = stage_client(args)
     item = client.view(args.stage_id)
+    release.remember(client, item, "view")
     if args.json:
         return _done(args, client, item_json(item), item.stage_id)
-    console.print(f"[bold]{escape(item.name)} {escape(item.version)}[/] staged as {item.stage_id}")
-    details = Table(box=None, pad_edge=False, show_header=False)
-    for key, value in item.raw.items():
-        if not isinstance(value, (Mapping, list)) and key != "session-token":
-            details.add_row(f"  {key}", escape(str(value)))
-    links = item.raw.get("links")
-    if isinstance(links, Mapping) and links.get("stage"):
-        details.add_row("  preview", escape(client.shown_url(str(links["stage"]))))
-    console.print(details)
-    files = _files(item)
-    if files:
-        table = Table("  file", "size", "sha256", "status", box=None, pad_edge=False)
-        for name, entry in sorted(files.items()):
-            hashes = entry.get("hashes", {}) if isinstance(entry, Mapping) else {}
-            table.add_row(
-                f"  {escape(name)}",
-                str(entry.get("size", "")),
-                str(hashes.get("sha256", "")),
-                str(entry.get("status", "")),
-            )
-        console.print(table)
+    release.render(client, item)
+    console.print(f"approve exactly this: hatch-stage approve {item.stage_id}")
     return 0
-
-
-def _files(item: StagedItem) -> Mapping[str, Any]:
-    files = item.raw.get("files")
-    return files if isinstance(files, Mapping) else {}
 
 
 def run_download(args: argparse.Namespace) -> int:
     client = stage_client(args)
-    paths = client.download(args.stage_id, args.dest)
+    item, paths = client.fetch(args.stage_id, args.dest)
+    release.remember(client, item, "download")
     if args.json:
-        return _done(args, client, {"files": [str(path) for path in paths]}, args.stage_id)
+        data = {"files": [str(path) for path in paths], "digest": item.digest}
+        return _done(args, client, data, item.stage_id)
     for path in paths:
         console.print(f"downloaded {path}")
+    console.print(f"digest {item.digest}: hatch-stage approve {item.stage_id} publishes exactly "
+                  "these files")
     return 0
 
 
@@ -177,7 +172,19 @@ def _decide(args: argparse.Namespace, action: str) -> int:
         tried.append(code)
         return code
 
-    results = decide_many(client, action, args.stage_ids, ask, code=args.otp)
+    digests: dict[str, str] = {}
+    if action == "approve":
+        ids = [client.check_id(stage_id) for stage_id in args.stage_ids]
+        digests = release.bound_digests(args, client, ids, _can_prompt(args))
+    results = decide_many(
+        client,
+        action,
+        args.stage_ids,
+        ask,
+        code=args.otp,
+        digests=digests,
+        allow_secrets=getattr(args, "allow_secrets", False),
+    )
     if args.json:
         single = args.stage_ids[0] if len(args.stage_ids) == 1 else None
         data = results[0]["result"] if single else results

@@ -1,4 +1,5 @@
-"""What is inside a release: the secret scan, the blocked files and the quality score.
+"""What is inside a release: the secret scan, the blocked files, the quality score, and
+whether each file is a well-formed wheel or sdist of the release.
 
 One implementation, two users. The client's built-in plugins (``blocked-files``,
 ``detect-secrets``, ``python-score``) call these functions for its gate; the stage registry
@@ -22,11 +23,13 @@ from .blocked import FINDING_TYPE as BLOCKED_FILE
 from .blocked import find_blocked, is_blocked
 from .quality import score_python
 from .secrets import find_secrets
+from .wellformed import check_distribution
 
 __all__ = [
     "BLOCKED_FILE",
     "Inspection",
     "blocking",
+    "check_distribution",
     "find_blocked",
     "find_secrets",
     "inspect_release",
