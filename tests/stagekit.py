@@ -6,6 +6,7 @@ A plain module beside clitools.py, shared by tests/registry and tests/client."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import glob
 import hashlib
@@ -23,6 +24,7 @@ import tempfile
 import threading
 import time
 import uuid
+import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,6 +143,37 @@ def sdist_bytes(name: str, version: str, payload: bytes = b"", *,
             info = tarfile.TarInfo(member)
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def wheel_bytes(name: str, version: str, tag: str = "py3-none-any", *,
+                module: str = "", metadata_name: str | None = None,
+                metadata_version: str | None = None, wheel_tag: str | None = None,
+                tamper: bool = False) -> bytes:
+    """A well-formed wheel of ``name`` ``version`` made here (one module saying ``module``);
+    the keyword arguments make malformed ones: METADATA naming another project or version,
+    WHEEL declaring other tags, or a module whose bytes no longer match RECORD."""
+    stem = f"{module_of(name)}-{version}"
+    dist_info = f"{stem}.dist-info"
+    members = {
+        f"{module_of(name)}/__init__.py": f'RELEASE = "{name} {version}{module}"\n'.encode(),
+        f"{dist_info}/METADATA": (f"Metadata-Version: 2.1\nName: {metadata_name or name}\n"
+                                  f"Version: {metadata_version or version}\n").encode(),
+        f"{dist_info}/WHEEL": (f"Wheel-Version: 1.0\nGenerator: stagekit\n"
+                               f"Root-Is-Purelib: true\nTag: {wheel_tag or tag}\n").encode(),
+    }
+    lines = []
+    for member, data in members.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        lines.append(f"{member},sha256={digest},{len(data)}")
+    lines.append(f"{dist_info}/RECORD,,")
+    if tamper:  # the module changes after RECORD was written
+        members[f"{module_of(name)}/__init__.py"] += b"import os  # added later\n"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member, data in members.items():
+            archive.writestr(member, data)
+        archive.writestr(f"{dist_info}/RECORD", "\n".join(lines) + "\n")
     return out.getvalue()
 
 

@@ -64,7 +64,7 @@ def bound_digests(args: argparse.Namespace, client: StageClient, ids: Sequence[s
         item = client.view(stage_id)
         render(client, item)
         answer = console.input(f"approve exactly these files of {escape(item.name)} "
-                               f"{escape(item.version)}? [y/N] ")
+                               f"{escape(item.version)}? \\[y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             raise HatchStageError(f"not approved: {stage_id} was not confirmed",
                                   code="cancelled")
@@ -101,23 +101,27 @@ def render(client: StageClient, item: StagedItem) -> None:
 
 
 def _files(item: StagedItem) -> None:
+    # one file per line and its full hash on the next: a reviewer compares hashes, so they
+    # are never cut to fit a narrow terminal
     files = item.raw.get("files")
     if not isinstance(files, Mapping):  # npm: one tarball
         files = {name: {"hashes": {"sha256": digest}, "status": item.status}
                  for name, digest in item.files.items()}
     if not files:
         return
-    table = Table("  file", "size", "sha256", "status", box=None, pad_edge=False)
+    console.print("files:")
     for name, entry in sorted(files.items()):
         entry = entry if isinstance(entry, Mapping) else {}
-        status = escape(str(entry.get("status", "")))
+        line = f"  {escape(name)}  {escape(str(entry.get('status', '')))}"
+        if entry.get("size") is not None:
+            line += f"  {entry['size']} bytes"
         if entry.get("replaced"):
-            status += " [yellow](replaced after it was first completed)[/]"
+            line += "  [yellow]replaced after it was first completed[/]"
         for notice in entry.get("notices") or []:
-            status += f" [red]{escape(str(notice))}[/]"
-        table.add_row(f"  {escape(name)}", str(entry.get("size", "")),
-                      escape(str(entry.get("hashes", {}).get("sha256", ""))), status)
-    console.print(table)
+            line += f"  [red]{escape(str(notice))}[/]"
+        console.print(line)
+        algorithm = "sha256" if item.raw.get("files") else "integrity"
+        console.print(f"    {algorithm} {escape(str(entry.get('hashes', {}).get('sha256', '')))}")
 
 
 def _history(history: Any) -> None:
