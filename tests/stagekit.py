@@ -383,6 +383,23 @@ class Upload:
             "hashes": {"sha256": artifact.sha256}, "mechanism": "http-post-bytes",
             **overrides})
 
+    def start_bytes(self, session: dict[str, Any], filename: str,
+                    data: bytes) -> httpx2.Response:
+        """Start the upload of ``data`` (made here, not a built artifact) as ``filename``."""
+        return self.post(session["links"]["upload"], {
+            "filename": filename, "size": len(data),
+            "hashes": {"sha256": hashlib.sha256(data).hexdigest()},
+            "mechanism": "http-post-bytes"})
+
+    def upload_bytes(self, session: dict[str, Any], filename: str,
+                     data: bytes) -> httpx2.Response:
+        """Start, send and complete ``data`` as ``filename``; the answer to complete."""
+        started = self.start_bytes(session, filename, data)
+        assert started.status_code == 202, started.text
+        file = started.json()
+        assert self.send_bytes(file, data).status_code == 200
+        return self.post(file["links"]["complete"])
+
     def send_bytes(self, file: dict[str, Any], content: Any) -> httpx2.Response:
         return self.http.post(file["mechanism"]["file_url"], content=content,
                               headers={"Content-Type": "application/octet-stream"})

@@ -97,14 +97,8 @@ class Release:
         client = self.server.client(attacker.token)
         url = f"{self.server.url}/upload/2.0/sessions/{self.stage_id}"
         session = client.status({"links": {"session": url}})
-        started = client.post(session["links"]["upload"], {
-            "filename": filename, "size": len(data),
-            "hashes": {"sha256": hashlib.sha256(data).hexdigest()},
-            "mechanism": "http-post-bytes"})
-        assert started.status_code == 202, started.text
-        file = started.json()
-        assert client.send_bytes(file, data).status_code == 200
-        assert client.post(file["links"]["complete"]).status_code == 201
+        completed = client.upload_bytes(session, filename, data)
+        assert completed.status_code == 201, completed.text
 
     def sdist(self) -> str:
         return next(name for name, entry in self.files.items() if entry["kind"] == "sdist")

@@ -41,10 +41,7 @@ def test_kill_during_upload_loses_nothing_finished(database_factory, tmp_path: P
 
         big = f"{name.replace('-', '_')}-1.0.tar.gz"
         payload = sdist_bytes(name, "1.0", os.urandom(SIZE))
-        started = client.post(session["links"]["upload"], {
-            "filename": big, "size": len(payload), "hashes": {"sha256": hashlib.sha256(payload)
-                                                      .hexdigest()},
-            "mechanism": "http-post-bytes"})
+        started = client.start_bytes(session, big, payload)
         assert started.status_code == 202, started.text
         file = started.json()
 

@@ -15,8 +15,28 @@ import pytest
 from stagekit import Upload, build_release, wait_until
 
 from hatch_stage.errors import ConfigError, HatchStageError
-from hatch_stage.registry import Principal, Registry, RegistrySettings, default_data_dir
+from hatch_stage.models import Artifact
+from hatch_stage.registry import (
+    Principal,
+    Registry,
+    RegistrySettings,
+    SessionView,
+    default_data_dir,
+)
 from hatch_stage.registry.storage import database_url
+
+
+def _staged(registry: Registry, me: Principal, name: str, version: str,
+            artifacts: list[Artifact]) -> SessionView:
+    """A session of ``name`` ``version`` with every artifact uploaded and completed."""
+    session = registry.create_session(me, name, version)
+    for artifact in artifacts:
+        file = registry.start_file(me, session.id, artifact.filename, artifact.size,
+                                   {"sha256": artifact.sha256})
+        with artifact.path.open("rb") as stream:
+            registry.receive_file(me, session.id, file.id, stream)
+        assert registry.complete_file(me, session.id, file.id).status == "completed"
+    return registry.session(me, session.id)
 
 
 def test_embedded_registry_stages_and_publishes(tmp_path: Path,
@@ -26,13 +46,7 @@ def test_embedded_registry_stages_and_publishes(tmp_path: Path,
     artifacts = build_release(tmp_path, "embedded", "0.1.0")
     with Registry.open() as registry:
         assert registry.location == str((tmp_path / "home").resolve())
-        session = registry.create_session(me, "embedded", "0.1.0")
-        for artifact in artifacts:
-            file = registry.start_file(me, session.id, artifact.filename, artifact.size,
-                                       {"sha256": artifact.sha256})
-            with artifact.path.open("rb") as stream:
-                registry.receive_file(me, session.id, file.id, stream)
-            assert registry.complete_file(me, session.id, file.id).status == "completed"
+        session = _staged(registry, me, "embedded", "0.1.0", artifacts)
         assert registry.stage_session(session.token).id == session.id
         assert registry.released_files("embedded") == []
         reviewed = registry.session(me, session.id)
@@ -52,14 +66,8 @@ def test_local_owner_needs_a_code_once_enrolled(tmp_path: Path) -> None:
     with Registry.open(tmp_path / "home") as registry:
         sessions = []
         for version in ("0.1.0", "0.2.0"):
-            session = registry.create_session(me, "enrolled", version)
-            for artifact in build_release(tmp_path / version, "enrolled", version):
-                file = registry.start_file(me, session.id, artifact.filename, artifact.size,
-                                           {"sha256": artifact.sha256})
-                with artifact.path.open("rb") as stream:
-                    registry.receive_file(me, session.id, file.id, stream)
-                registry.complete_file(me, session.id, file.id)
-            sessions.append(session)
+            sessions.append(_staged(registry, me, "enrolled", version,
+                                    build_release(tmp_path / version, "enrolled", version)))
         # no TOTP enrolled yet: the owner of the local store approves without a code
         digests = [registry.session(me, session.id).digest for session in sessions]
         assert registry.publish(me, sessions[0].id, otp=None,
@@ -138,13 +146,7 @@ def test_a_version_1_database_is_upgraded_in_place(tmp_path: Path) -> None:
     me = Principal.local()
     artifacts = build_release(tmp_path / "dist", "upgraded", "1.0")
     with Registry.open(tmp_path / "data") as registry:
-        session = registry.create_session(me, "upgraded", "1.0")
-        for artifact in artifacts:
-            file = registry.start_file(me, session.id, artifact.filename, artifact.size,
-                                       {"sha256": artifact.sha256})
-            with artifact.path.open("rb") as stream:
-                registry.receive_file(me, session.id, file.id, stream)
-            registry.complete_file(me, session.id, file.id)
+        session = _staged(registry, me, "upgraded", "1.0", artifacts)
     with sqlite3.connect(tmp_path / "data" / "registry.db") as db:  # back to what version 1 had
         db.execute("drop table session_events")
         db.execute("alter table files drop column findings")

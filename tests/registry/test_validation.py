@@ -6,7 +6,6 @@ findings block a publish as the client's gate blocks a stage."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import shutil
@@ -20,7 +19,6 @@ import pytest
 from clitools import PROJECTS, run_cli
 from stagekit import (
     Server,
-    Upload,
     module_of,
     release_digest,
     sdist_bytes,
@@ -73,17 +71,6 @@ CASES: dict[str, Callable[[str, str], Bad]] = {
 }
 
 
-def _send(client: Upload, session: dict[str, Any], filename: str, data: bytes) -> httpx2.Response:
-    started = client.post(session["links"]["upload"], {
-        "filename": filename, "size": len(data), "hashes": {"sha256": hashlib.sha256(data)
-                                                            .hexdigest()},
-        "mechanism": "http-post-bytes"})
-    assert started.status_code == 202, started.text
-    file = started.json()
-    assert client.send_bytes(file, data).status_code == 200
-    return client.post(file["links"]["complete"])
-
-
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_a_malformed_file_ends_in_error_and_blocks_publishing(
         server: Server, release_factory, case: str) -> None:
@@ -97,7 +84,7 @@ def test_a_malformed_file_ends_in_error_and_blocks_publishing(
         if artifact.filename != filename:
             client.upload(session, artifact)
 
-    refused = _send(client, session, filename, data)
+    refused = client.upload_bytes(session, filename, data)
     assert refused.status_code == 422, refused.text
     problem = refused.json()
     assert problem["code"] == "invalid_file" and reason in problem["detail"]
