@@ -3,8 +3,9 @@ whether each file is a well-formed wheel or sdist of the release.
 
 One implementation, two users. The client's built-in plugins (``blocked-files``,
 ``detect-secrets``, ``python-score``) call these functions for its gate; the stage registry
-calls :func:`inspect_release` for the validation report it keeps on each session, so the
-reviewer sees what the client's dry run saw for the same files.
+calls them (and :func:`check_distribution` on every file it stages) for the validation report
+it keeps on each session, so the reviewer sees what the client's dry run saw for the same
+files.
 
 This package is neutral ground: it imports the archive reader, the scanner and the scoring
 rules, never the pipeline, the plugins, the commands or the registry.

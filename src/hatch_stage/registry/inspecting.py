@@ -3,10 +3,12 @@
 When a file upload completes, the file is read from the blob store under the client's
 archive limits: it must be a well-formed wheel or sdist of the session's release
 (:func:`hatch_stage.inspection.check_distribution`), else it is ``error`` with the reasons.
-A file that passes is scanned as the client's dry run scans it (secrets, blocked files:
-:func:`hatch_stage.inspection.inspect_release`); its findings are kept with the file. The
-release's quality checks (:func:`hatch_stage.inspection.score_python`) are recomputed for
-the completed files after every change and kept on the session. Together they are the
+A file that passes is scanned as the client's dry run scans it (blocked files and secrets:
+:func:`hatch_stage.inspection.find_blocked`, :func:`~hatch_stage.inspection.find_secrets`);
+its findings are kept with the file, so each file is scanned once. The release's quality
+checks (:func:`hatch_stage.inspection.score_python`) are recomputed for the completed files
+after every change and kept on the session; a scorer that fails only leaves the report
+without a score, it never fails a file. Together they are the
 session's validation report, and :func:`hatch_stage.inspection.blocking` decides which
 findings stop a publish, as it decides for the client's gate.
 """
@@ -18,19 +20,21 @@ import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import update
 
 from ..digest import release_digest
 from ..errors import HatchStageError
-from ..inspection import check_distribution, inspect_release, score_python
+from ..inspection import check_distribution, find_blocked, find_secrets, score_python
 from ..models import Artifact, Check, Finding
 from . import records, schema
 from .context import Context
 
-#: the client's plugin that scores Python releases; its checks carry this label in the
-#: client's report, so they carry it here too
-SCORER = "python-score"
+#: the client's built-in plugins that run these checks: findings and checks carry their
+#: names in the client's report, so they carry them here too
+BLOCKED_FILES, SECRETS, SCORER = "blocked-files", "detect-secrets", "python-score"
+_Result = TypeVar("_Result", Finding, Check)
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,9 @@ def inspect_file(ctx: Context, filename: str, sha256: str, project: str,
             problems = check_distribution(artifact, project, version, limits)
             if problems:
                 return FileVerdict(tuple(problems))
-            return FileVerdict((), inspect_release([artifact], limits).findings)
+            findings = [*_labelled(find_blocked([artifact], limits), BLOCKED_FILES),
+                        *_labelled(find_secrets([artifact], limits), SECRETS)]
+            return FileVerdict((), tuple(findings))
     except FileNotFoundError:
         return FileVerdict(("the file's bytes are missing from the registry's store",))
     except ValueError as error:  # not a file kind the registry knows
@@ -77,8 +83,11 @@ def _checks(ctx: Context, files: Sequence[tuple[str, str]]) -> tuple[list[Check]
             checks = score_python(artifacts, ctx.settings.limits)
         except (OSError, ValueError, HatchStageError) as error:
             return [], f"the quality checks could not run: {error}"
-    return [check if check.plugin else dataclasses.replace(check, plugin=SCORER)
-            for check in checks], None
+    return _labelled(checks, SCORER), None
+
+
+def _labelled(results: Sequence[_Result], plugin: str) -> list[_Result]:
+    return [r if r.plugin else dataclasses.replace(r, plugin=plugin) for r in results]
 
 
 def refresh_report(ctx: Context, session_id: str) -> None:
