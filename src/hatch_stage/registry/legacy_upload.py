@@ -69,6 +69,8 @@ def upload(ctx: Context, principal: Principal, *, name: str, version: str, filen
                 session = sessions.open_session(ctx, connection, principal, name, version)
             elif session.status == "processing":
                 raise Conflict(f"{name} {version} is being published; try again shortly")
+            else:  # hold it while its files change, as every other change does
+                session = guards.session(connection, principal, session.id, lock=True)
             current = [file for file in records.session_view(connection, session, 0).files
                        if file.filename == filename and file.status == "completed"]
             changed = not current or current[0].sha256 != received.sha256

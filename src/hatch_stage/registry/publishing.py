@@ -102,6 +102,9 @@ def _decide(ctx: Context, principal: Principal, action: str, approvals: Sequence
     decided: dict[str, SessionView] = {}
     upstream: list[tuple[Any, Any]] = []
     with ctx.db.write() as connection:
+        # lock every session first, in one order, so two batches never wait on each other
+        for session_id in sorted(approval.session_id for approval in approvals):
+            records.load_session(connection, session_id, lock=True)
         rows = []
         for approval in approvals:
             if action == "publish":
