@@ -140,6 +140,10 @@ def test_a_batch_approval_lost_behind_a_5xx_says_to_check_before_trying_again(
         sample.set_version(version)
         ids.append(matches(publish(cli, sample, registry.url, maintainer)[0], "publish")["stageId"])
 
+    for stage_id in ids:  # reviewed: approve is bound to what view showed
+        cli.json("view", stage_id, "--registry", registry.url, cwd=sample.root,
+                 env={"HATCH_STAGE_TOKEN": maintainer.token})
+
     def decisions(method: str, path: str) -> bool:
         return method == "POST" and path.endswith("/decisions")
 
