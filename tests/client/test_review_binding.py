@@ -264,3 +264,19 @@ def test_the_registry_can_accept_unbound_approvals(tmp_path: Path) -> None:
         assert published.status_code == 201, published.text
     finally:
         server.stop()
+
+
+def test_publish_reports_a_file_the_registry_refuses(registry: Server, tmp_path: Path) -> None:
+    """A prebuilt wheel whose RECORD does not match its files passes the client's own checks
+    but not the registry's: publish fails with ``invalid_file`` and the registry's reason."""
+    cli = Cli(tmp_path / "home", registry)
+    sample = Sample.create(tmp_path, "1.0.0", prefix="refused")
+    wheel = tmp_path / f"{module_of(sample.name)}-1.0.0-py3-none-any.whl"
+    wheel.write_bytes(wheel_bytes(sample.name, "1.0.0", tamper=True))
+    maintainer = cli.account(sample.name)
+    failed = cli.json("publish", str(wheel), "--registry", registry.url, "--yes",
+                      cwd=sample.root, env={"HATCH_STAGE_TOKEN": maintainer.token})
+    matches(failed, "error")
+    assert failed["error_code"] == "invalid_file", failed
+    assert "RECORD hash or size does not match" in failed["error"]
+    cli.assert_nothing_leaked()
