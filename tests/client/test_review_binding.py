@@ -145,6 +145,7 @@ def test_a_swapped_sdist_is_refused_and_the_same_code_publishes_what_view_showed
     assert again["data"]["digest"] != reviewed["data"]["digest"]
     assert session["files"][sdist]["hashes"]["sha256"] == hashlib.sha256(swapped).hexdigest()
     assert session["files"][sdist]["replaced"] is True
+    assert session["validation"]["release-digest"] == session["release-digest"]
     replaced = [e for e in session["history"] if e["event"] == "replaced"]
     assert [(e["filename"], e["actor"]) for e in replaced] == [(sdist, attacker.user)]
     assert session["actor"] == release.ci.user  # the session still names CI: see the history

@@ -103,6 +103,9 @@ def test_a_malformed_file_ends_in_error_and_blocks_publishing(
 
     # removed, the rest of the release (valid) publishes with the same, unspent code
     client.http.delete(entry["link"]).raise_for_status()
+    removed = client.status(session)["history"][-1]
+    assert (removed["event"], removed["filename"], removed["actor"]) == (
+        "removed", filename, maintainer.user)
     published = client.publish(session, maintainer.otp())
     assert published.status_code == 201, published.text
     assert filename not in published.json()["files"]

@@ -45,7 +45,9 @@ def start(ctx: Context, principal: Principal, session_id: str, filename: str, si
         check_filename(filename, row.project, row.version)
         file_id = put(ctx, connection, principal, row, filename, size, checked,
                       status="pending")
-        return records.file_view(guards.file(connection, row.id, file_id), row.expires_at)
+        view = records.file_view(guards.file(connection, row.id, file_id), row.expires_at)
+    inspecting.refresh_report(ctx, session_id)  # a completed file it replaces has left
+    return view
 
 
 def put(ctx: Context, connection: Connection, principal: Principal, session: Any,

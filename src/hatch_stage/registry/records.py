@@ -63,7 +63,7 @@ def _report(row: Row[Any], files: tuple[FileView, ...]) -> ValidationReport | No
         digest=digest,
         findings=tuple(finding for file in completed for finding in file.findings),
         checks=from_json(Check, stored.get("checks", [])) if current else (),
-        error=stored.get("error") if current else "the report is being computed",
+        error=stored.get("error") if current else "the report for these files is not ready",
     )
 
 
