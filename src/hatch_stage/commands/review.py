@@ -3,7 +3,9 @@
 Each command is a thin function over a :class:`~hatch_stage.targets.interface.StageClient`, so
 the same code serves Python indexes and npm registries. Approve and reject need a one-time
 password where the registry demands one: ``--otp``, else a prompt on a terminal, else (under
-``--json``, ``-y`` or without a terminal) a clear error instead of a hang.
+``--json``, ``-y`` or without a terminal) a clear error instead of a hang. An approval is
+bound to what was reviewed (:mod:`.release`): ``view`` and ``download`` remember the digest
+they showed, and approve sends it.
 """
 
 from __future__ import annotations
