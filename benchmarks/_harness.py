@@ -12,10 +12,13 @@ import os
 import random
 import shutil
 import socket
+import struct
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,6 +39,37 @@ def chunks(size: int, seed: int = 694) -> Iterator[bytes]:
         step = min(CHUNK, left)
         yield generator.randbytes(step)
         left -= step
+
+
+def sdist_chunks(name: str, version: str, payload: int) -> Iterator[bytes]:
+    """A well-formed sdist (``.tar.gz``: ``{name}-{version}/PKG-INFO`` and a ``payload``-byte
+    data file of :func:`chunks`), produced a piece at a time: never held in memory. The
+    deflate stream stores instead of compressing (level 0), so making it costs little."""
+    top = f"{name.replace('-', '_')}-{version}"
+    pkg_info = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
+    deflate = zlib.compressobj(0, zlib.DEFLATED, -15)
+    crc, length = 0, 0
+
+    def raw(data: bytes) -> bytes:
+        nonlocal crc, length
+        crc, length = zlib.crc32(data, crc), length + len(data)
+        return deflate.compress(data)
+
+    def member(member_name: str, size: int) -> bytes:
+        info = tarfile.TarInfo(f"{top}/{member_name}")
+        info.size = size
+        return info.tobuf(format=tarfile.PAX_FORMAT)
+
+    def padding(size: int) -> bytes:
+        return b"\0" * (-size % tarfile.BLOCKSIZE)
+
+    yield b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # gzip header: deflate, no name
+    yield raw(member("PKG-INFO", len(pkg_info)) + pkg_info + padding(len(pkg_info)))
+    yield raw(member("data.bin", payload))
+    for chunk in chunks(payload):
+        yield raw(chunk)
+    yield raw(padding(payload) + b"\0" * (2 * tarfile.BLOCKSIZE))
+    yield deflate.flush() + struct.pack("<II", crc & 0xFFFFFFFF, length & 0xFFFFFFFF)
 
 
 def memory_kib(pid: int, field: str) -> int:

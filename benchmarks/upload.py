@@ -1,10 +1,12 @@
-"""Server memory while receiving a large file through PEP 694 ``http-post-bytes``.
+"""Server memory while receiving a large file through PEP 694 ``http-post-bytes``, and while
+inspecting it on completion.
 
 Starts ``hatch-stage serve`` on 127.0.0.1 with a throw-away data directory, streams a
-generated file (500 MB by default; never held in memory on either side) into a session,
-completes it, and samples the server's resident memory (``/proc/<pid>/status``) all along.
-Prints the peak next to the file size; exits non-zero if the server grew by more than
-``--max-growth`` MB, i.e. if memory did not stay flat.
+generated sdist (500 MB by default; never held in memory on either side) into a session,
+completes it (the registry reads the whole file to check it is a well-formed sdist of the
+release, scans it and scores the release), and samples the server's resident memory
+(``/proc/<pid>/status``) all along. Prints the peak next to the file size; exits non-zero if
+the server grew by more than ``--max-growth`` MB, i.e. if memory did not stay flat.
 
     .venv/bin/python benchmarks/upload.py [--size-mb 500] [--max-growth 64]
 """
@@ -18,7 +20,7 @@ import threading
 import time
 
 import httpx2
-from _harness import chunks, make_token, memory_kib, scratch, serve
+from _harness import make_token, memory_kib, scratch, sdist_chunks, serve
 
 UPLOAD = {"Content-Type": "application/vnd.pypi.upload.v2+json"}
 META = {"api-version": "2.0"}
@@ -30,15 +32,16 @@ def main() -> int:
     parser.add_argument("--max-growth", type=int, default=64,
                         help="fail if peak memory exceeds the idle server by more MB than this")
     options = parser.parse_args()
-    size = options.size_mb * 1_000_000
+    payload = options.size_mb * 1_000_000
     with scratch() as data, serve(data) as server:
         token = make_token(data, "bench", role="stage")
         http = httpx2.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"},
                              timeout=httpx2.Timeout(600, connect=10))
-        print(f"generating the sha256 of a {options.size_mb} MB file ...", file=sys.stderr)
-        digest = hashlib.sha256()
-        for chunk in chunks(size):
+        print(f"generating the sha256 of a {options.size_mb} MB sdist ...", file=sys.stderr)
+        digest, size = hashlib.sha256(), 0
+        for chunk in sdist_chunks("bench", "1.0", payload):
             digest.update(chunk)
+            size += len(chunk)
         session = http.post("/upload/2.0/", json={"meta": META, "name": "bench",
                                                   "version": "1.0"}, headers=UPLOAD).json()
         file = http.post(session["links"]["upload"], headers=UPLOAD, json={
@@ -57,15 +60,18 @@ def main() -> int:
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         started = time.monotonic()
-        sent = http.post(file["mechanism"]["file_url"], content=chunks(size),
+        sent = http.post(file["mechanism"]["file_url"],
+                         content=sdist_chunks("bench", "1.0", payload),
                          headers={"Content-Type": "application/octet-stream"})
         elapsed = time.monotonic() - started
+        inspecting = time.monotonic()
+        completed = http.post(file["links"]["complete"], json={"meta": META}, headers=UPLOAD)
+        inspected = time.monotonic() - inspecting
         done.set()
         sampler.join()
-        completed = http.post(file["links"]["complete"], json={"meta": META}, headers=UPLOAD)
         if sent.status_code != 200 or completed.status_code != 201:
             print(f"upload failed: {sent.status_code} {sent.text[:200]} / "
-                  f"{completed.status_code}", file=sys.stderr)
+                  f"{completed.status_code} {completed.text[:300]}", file=sys.stderr)
             return 1
         peak = max(max(samples), idle)
         high_water = memory_kib(server.process.pid, "VmHWM")
@@ -75,8 +81,10 @@ def main() -> int:
     print(f"server RSS idle:            {idle / 1024:8.1f} MiB")
     print(f"server RSS peak (sampled):  {peak / 1024:8.1f} MiB   ({len(samples)} samples)")
     print(f"server RSS high-water mark: {high_water / 1024:8.1f} MiB   (VmHWM, whole life)")
-    print(f"growth during the upload:   {growth_mb:8.1f} MiB")
+    print(f"growth (upload, inspection): {growth_mb:7.1f} MiB")
     print(f"throughput:                 {size / 1e6 / elapsed:8.1f} MB/s")
+    print(f"completion (inspection):    {inspected:8.1f} s")
+    print(f"inspection / upload time:   {inspected / elapsed:8.2f}   (same run; upload = 1.00)")
     flat = growth_mb <= options.max_growth
     print("memory stayed flat" if flat else f"memory grew by more than {options.max_growth} MB")
     return 0 if flat else 1

@@ -11,6 +11,16 @@ from clitools import PROJECTS
 from stagekit import issuer_keys
 
 
+@pytest.fixture(autouse=True)
+def review_store(tmp_path_factory: pytest.TempPathFactory,
+                 monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where commands run in-process remember reviews: a directory of each test's own, never
+    the real ~/.local/state."""
+    state = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    return state
+
+
 @pytest.fixture
 def sample_project(tmp_path: Path) -> Path:
     """A copy of the well-kept sample project, safe to modify."""

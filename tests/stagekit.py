@@ -6,8 +6,10 @@ A plain module beside clitools.py, shared by tests/registry and tests/client."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import glob
+import hashlib
 import io
 import itertools
 import json
@@ -17,10 +19,12 @@ import shutil
 import socket
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
 import uuid
+import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +45,8 @@ META = {"meta": {"api-version": "2.0"}}
 #: the issuer GitHub Actions puts into its OIDC tokens
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 _names = itertools.count(1)
+#: :meth:`Upload.publish` default: approve the digest of the session as it is now
+CURRENT = "current"
 
 
 def free_port() -> int:
@@ -118,6 +124,57 @@ def build_release(workdir: Path, name: str, version: str, marker: str = "") -> l
     out.mkdir()
     # sdist first, then the wheel
     return sorted(build(root, out), key=lambda artifact: artifact.kind != "sdist")
+
+
+def sdist_bytes(name: str, version: str, payload: bytes = b"", *,
+                top: str | None = None, extra: dict[str, bytes] | None = None,
+                metadata: str | None = None) -> bytes:
+    """A minimal sdist (``.tar.gz``) of ``name`` ``version`` made here, carrying ``payload``
+    as a data file; ``top``, ``extra`` members and ``metadata`` (PKG-INFO) can be changed to
+    make malformed ones."""
+    top = top if top is not None else f"{module_of(name)}-{version}"
+    pkg_info = metadata if metadata is not None else (
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    members = {f"{top}/PKG-INFO": pkg_info.encode(), f"{top}/data.bin": payload,
+               **(extra or {})}
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz", compresslevel=1) as archive:
+        for member, data in members.items():
+            info = tarfile.TarInfo(member)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def wheel_bytes(name: str, version: str, tag: str = "py3-none-any", *,
+                module: str = "", metadata_name: str | None = None,
+                metadata_version: str | None = None, wheel_tag: str | None = None,
+                tamper: bool = False) -> bytes:
+    """A well-formed wheel of ``name`` ``version`` made here (one module saying ``module``);
+    the keyword arguments make malformed ones: METADATA naming another project or version,
+    WHEEL declaring other tags, or a module whose bytes no longer match RECORD."""
+    stem = f"{module_of(name)}-{version}"
+    dist_info = f"{stem}.dist-info"
+    members = {
+        f"{module_of(name)}/__init__.py": f'RELEASE = "{name} {version}{module}"\n'.encode(),
+        f"{dist_info}/METADATA": (f"Metadata-Version: 2.1\nName: {metadata_name or name}\n"
+                                  f"Version: {metadata_version or version}\n").encode(),
+        f"{dist_info}/WHEEL": (f"Wheel-Version: 1.0\nGenerator: stagekit\n"
+                               f"Root-Is-Purelib: true\nTag: {wheel_tag or tag}\n").encode(),
+    }
+    lines = []
+    for member, data in members.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        lines.append(f"{member},sha256={digest},{len(data)}")
+    lines.append(f"{dist_info}/RECORD,,")
+    if tamper:  # the module changes after RECORD was written
+        members[f"{module_of(name)}/__init__.py"] += b"import os  # added later\n"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member, data in members.items():
+            archive.writestr(member, data)
+        archive.writestr(f"{dist_info}/RECORD", "\n".join(lines) + "\n")
+    return out.getvalue()
 
 
 def pip_install(index_url: str, requirement: str, target: Path) -> subprocess.CompletedProcess[str]:
@@ -326,6 +383,23 @@ class Upload:
             "hashes": {"sha256": artifact.sha256}, "mechanism": "http-post-bytes",
             **overrides})
 
+    def start_bytes(self, session: dict[str, Any], filename: str,
+                    data: bytes) -> httpx2.Response:
+        """Start the upload of ``data`` (made here, not a built artifact) as ``filename``."""
+        return self.post(session["links"]["upload"], {
+            "filename": filename, "size": len(data),
+            "hashes": {"sha256": hashlib.sha256(data).hexdigest()},
+            "mechanism": "http-post-bytes"})
+
+    def upload_bytes(self, session: dict[str, Any], filename: str,
+                     data: bytes) -> httpx2.Response:
+        """Start, send and complete ``data`` as ``filename``; the answer to complete."""
+        started = self.start_bytes(session, filename, data)
+        assert started.status_code == 202, started.text
+        file = started.json()
+        assert self.send_bytes(file, data).status_code == 200
+        return self.post(file["links"]["complete"])
+
     def send_bytes(self, file: dict[str, Any], content: Any) -> httpx2.Response:
         return self.http.post(file["mechanism"]["file_url"], content=content,
                               headers={"Content-Type": "application/octet-stream"})
@@ -356,13 +430,30 @@ class Upload:
         assert response.status_code == 200, response.text
         return dict(response.json())
 
-    def publish(self, session: dict[str, Any], otp: str | None = None) -> httpx2.Response:
-        return self.post(session["links"]["publish"],
+    def publish(self, session: dict[str, Any], otp: str | None = None,
+                digest: str | None = CURRENT, **extra: Any) -> httpx2.Response:
+        """Publish, sending the release digest this registry requires: by default that of
+        the session's files now (None sends none)."""
+        if digest == CURRENT:
+            current = self.http.get(session["links"]["session"])
+            digest = release_digest(current.json() if current.status_code == 200 else session)
+        body = {**({"release-digest": digest} if digest is not None else {}), **extra}
+        return self.post(session["links"]["publish"], body,
                          headers={"X-Hatch-Stage-OTP": otp} if otp else None)
 
     def cancel(self, session: dict[str, Any], otp: str | None = None) -> httpx2.Response:
         return self.http.delete(session["links"]["session"],
                                 headers={"X-Hatch-Stage-OTP": otp} if otp else None)
+
+
+def release_digest(session: dict[str, Any]) -> str:
+    """The release digest of a session document, computed as docs/registry.md defines it
+    (independently of hatch-stage's own code): sha256 of ``<filename> <sha256>\\n`` lines of
+    the completed files, sorted by file name."""
+    lines = "".join(f"{name} {entry['hashes']['sha256']}\n"
+                    for name, entry in sorted(session["files"].items())
+                    if entry["status"] == "completed")
+    return hashlib.sha256(lines.encode()).hexdigest()
 
 
 # trusted publishing ------------------------------------------------------------------------

@@ -265,6 +265,7 @@ def staged_pair(plugin_venv: Path, registry: Server, tmp_path_factory: pytest.Te
 
     first = write_release(directory / "v10", name, "1.0", risky=False)
     stage_id = run("publish", "--yes", cwd=first)["stageId"]
+    run("view", stage_id)  # approval publishes what this machine reviewed
     run("approve", stage_id, "--otp", maintainer.otp())
     second = write_release(directory / "v11", name, "1.1", risky=True)
     return run, run("publish", "--yes", cwd=second)["stageId"], module_of(name)

@@ -77,7 +77,7 @@ class Cli:
     runs: list[tuple[list[str], Run]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        for directory in ("data", "config", "cache", "store", "hatch"):
+        for directory in ("data", "config", "cache", "state", "store", "hatch"):
             (self.home / directory).mkdir(parents=True, exist_ok=True)
         (self.home / "hatch" / "config.toml").touch()
 
@@ -91,6 +91,7 @@ class Cli:
             XDG_DATA_HOME=str(self.home / "data"),
             XDG_CONFIG_HOME=str(self.home / "config"),
             XDG_CACHE_HOME=str(self.home / "cache"),
+            XDG_STATE_HOME=str(self.home / "state"),
             HATCH_STAGE_HOME=str(self.home / "store"),
             HATCH_CONFIG=str(self.home / "hatch" / "config.toml"),
             PYPIRC=str(self.home / ".pypirc"),
@@ -191,11 +192,15 @@ ENVELOPE = {"success": True, "target": "python", "registry": str}
 SESSION = {
     "id": str, "name": str, "version": str, "status": str, "created-at": str,
     "links": {"stage": str, "session": str, "upload": str, "publish": str},
-    "files": dict, "notices": list,
+    "files": dict, "notices": list, "release-digest": str,
+    "history": [{"at": str, "event": str, "actor": str, "actor-type": str,
+                 "filename": OPTIONAL_STR, "reason": OPTIONAL_STR}],
+    "validation": (dict, None),
 }
 ITEM = {
     "stageId": str, "name": str, "version": str, "tag": OPTIONAL_STR,
-    "status": OPTIONAL_STR, "createdAt": OPTIONAL_STR, "registry": SESSION,
+    "status": OPTIONAL_STR, "createdAt": OPTIONAL_STR, "digest": OPTIONAL_STR,
+    "registry": SESSION,
 }
 FILE = {"filename": str, "kind": str, "size": int, "sha256": str}
 REPORT = {
@@ -240,7 +245,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "diff": {**ENVELOPE, "stageId": str, "data": DIFF},
     "verify": {"success": bool, "target": "python", "registry": str, "stageId": str,
                "data": {"runs_build_code": True, "note": str, "wheels": [VERDICT]}},
-    "download": {**ENVELOPE, "stageId": str, "data": {"files": [str]}},
+    "download": {**ENVELOPE, "stageId": str, "data": {"files": [str], "digest": str}},
     "approve": {**ENVELOPE, "stageId": str, "data": SESSION},
     "approve (batch)": {**ENVELOPE, "data": [{"stageId": str, "result": SESSION}]},
     "reject": {**ENVELOPE, "stageId": str, "data": SESSION},

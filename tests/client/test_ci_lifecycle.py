@@ -6,13 +6,7 @@ from the live index. The token minted for CI can stage but never approve."""
 
 from __future__ import annotations
 
-import os
-import pty
-import re
-import select
-import signal
 import subprocess
-import termios
 import time
 from pathlib import Path
 from typing import Any
@@ -20,9 +14,9 @@ from typing import Any
 import httpx2
 import pytest
 from clientkit import Cli, Sample, matches
-from clitools import HATCH_STAGE, environment
 from localservers import OidcEndpoint
 from stagekit import GITHUB_ISSUER, Server, github_jwt
+from terminal import on_terminal
 
 pytestmark = pytest.mark.slow
 
@@ -144,44 +138,6 @@ def test_ci_stages_with_trusted_publishing_and_a_maintainer_approves(
     assert greeting.stdout.split() == ["1.0.0", "hello,", "ci"], greeting.stderr
 
 
-def echo_off(terminal: int) -> bool:
-    """Whether the program on the pseudo-terminal is reading a password (echo switched off)."""
-    return not termios.tcgetattr(terminal)[3] & termios.ECHO
-
-
-def on_terminal(cli: Cli, args: list[str], env: dict[str, str], answers: list[str],
-                timeout: float = 60) -> tuple[int, str]:
-    """Run the CLI on a pseudo-terminal, typing one answer at each password prompt."""
-    pid, terminal = pty.fork()
-    if pid == 0:  # the child: the pty is its controlling terminal and stdin/stdout/stderr
-        os.execve(HATCH_STAGE, [HATCH_STAGE, *args], environment({**cli.env, **env}))
-    screen, pending, deadline = b"", list(answers), time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            # type only once getpass has switched echo off: it flushes what came before
-            if pending and screen.rstrip().endswith(b"password to approve:") and echo_off(
-                    terminal):
-                os.write(terminal, pending.pop(0).encode() + b"\n")
-            ready, _, _ = select.select([terminal], [], [], 0.05)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(terminal, 4096)
-            except OSError:  # the child closed the terminal: it has ended
-                break
-            if not chunk:
-                break
-            screen += chunk
-    finally:
-        if time.monotonic() >= deadline:
-            os.kill(pid, signal.SIGKILL)
-        _, status = os.waitpid(pid, 0)
-        os.close(terminal)
-    text = re.sub(r"\x1b\[[0-9;]*m", "", screen.decode(errors="replace"))  # no colours
-    cli.record(" ".join(args), text)
-    return os.waitstatus_to_exitcode(status), text
-
-
 def test_approve_prompts_on_a_terminal(cli: Cli, registry: Server, tmp_path: Path) -> None:
     """Two ids, one command, one prompt: hatch-stage serve decides the batch in one request
     under one code (its /upload/2.0/decisions extension), so the code is spent once."""
@@ -198,6 +154,9 @@ def test_approve_prompts_on_a_terminal(cli: Cli, registry: Server, tmp_path: Pat
                            samples[0].name, "--project", samples[1].name,
                            "--role", "maintain")["token"]
     cli.secret(token)
+    for stage_id in ids:  # the maintainer reviews each; approve binds to what view showed
+        matches(cli.json("view", stage_id, "--registry", registry.url,
+                         env={"HATCH_STAGE_TOKEN": token}), "view")
     status, screen = on_terminal(cli, ["approve", *ids, "--registry", registry.url],
                                  {"HATCH_STAGE_TOKEN": token}, [wide.otp(), wide.otp(1)])
     assert status == 0, screen

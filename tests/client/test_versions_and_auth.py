@@ -23,6 +23,7 @@ def test_version_rules_against_the_registry(cli: Cli, registry: Server, sample: 
                         cwd=sample.root, env=env)
 
     first = matches(publish("1.0.0"), "publish")
+    cli.json("view", str(first["stageId"]), "--registry", registry.url, cwd=sample.root, env=env)
     matches(cli.json("approve", str(first["stageId"]), "--otp", maintainer.otp(), "--registry",
                      registry.url, cwd=sample.root, env=env), "approve")
 

@@ -211,3 +211,28 @@ def test_a_refused_exchange_falls_back_and_is_reported_when_nothing_else_works(
     assert found.source == "env"
     assert [request.headers["authorization"] for request in registry.seen] == [
         "Bearer gitlab.identity.jwt", "Bearer gitlab.identity.jwt"]
+
+
+def test_an_approval_is_refused_when_the_staged_tarball_changed(registry: StandIn) -> None:
+    """npm's stage API cannot bind an approval to a tarball: approve compares the integrity the
+    registry reports now with the one reviewed, and sends nothing on a difference."""
+    shasum = ["a" * 40]
+
+    def view(request: Seen) -> tuple[int, dict[str, str], object]:
+        return 200, {}, {"id": STAGE_ID, "packageName": "pkg", "version": "1.0.0",
+                         "shasum": shasum[0]}
+
+    registry.routes[("GET", f"/-/stage/{STAGE_ID}")] = view
+    registry.routes[("POST", f"/-/stage/{STAGE_ID}/approve")] = lambda r: (201, {}, {})
+    reviewed = client(registry).view(STAGE_ID)
+    assert reviewed.digest == "sha1:" + "a" * 40
+
+    shasum[0] = "b" * 40  # the staged tarball is another one now
+    with pytest.raises(RegistryError, match="changed since it was reviewed") as refused:
+        client(registry).approve(STAGE_ID, "123456", reviewed.digest)
+    assert refused.value.code == "changed_since_review"
+    assert "POST" not in " ".join(registry.paths())
+
+    shasum[0] = "a" * 40
+    assert client(registry).approve(STAGE_ID, "123456", reviewed.digest) == {}
+    assert registry.paths()[-1] == f"POST /-/stage/{STAGE_ID}/approve"

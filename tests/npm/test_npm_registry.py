@@ -273,6 +273,12 @@ def test_cli_approve_without_otp_fails_cleanly_and_with_otp_goes_live(
     monkeypatch.setenv("NPM_TOKEN", milo.token)
     capsys.readouterr()
 
+    # approving needs a review on this machine first
+    assert main(["approve", stage_id, *flags]) != 0
+    assert json.loads(capsys.readouterr().out)["error_code"] == "not_reviewed"
+    assert main(["view", stage_id, *flags]) == 0
+    assert json.loads(capsys.readouterr().out)["data"]["digest"].startswith("sha1:")
+
     # under pytest stdin is no terminal: nobody to prompt, so a clean refusal
     assert main(["approve", stage_id, *flags]) != 0
     refused = capsys.readouterr()

@@ -65,8 +65,14 @@ def run(cwd: Path, env: dict[str, str | None], *args: str) -> tuple[Run, dict[st
     return done, json.loads(done.stdout)
 
 
+#: the staged tarball's checksum the stand-in reports; approve is bound to it
+SHASUM = "f" * 40
+
+
 def npm_answers(registry: StandIn) -> None:
     registry.routes[("GET", "/-/stage")] = lambda seen: (200, {}, {"items": [], "total": 0})
+    registry.routes[("GET", f"/-/stage/{STAGE_ID}")] = lambda seen: (200, {}, {
+        "id": STAGE_ID, "packageName": "flags-pkg", "version": "1.0.0", "shasum": SHASUM})
     registry.routes[("POST", f"/-/stage/{STAGE_ID}/approve")] = (
         lambda seen: (201, {}, {"message": "approved"}))
 
@@ -77,11 +83,12 @@ def test_npm_registry_from_a_python_project_goes_to_npm(
     """The issue's case: approve with --npm-registry from a Python project."""
     npm_answers(registry)
     done, approved = run(python_project, home, "approve", STAGE_ID, "--otp", "123456",
-                         "--npm-registry", registry.url)
+                         "--digest", f"sha1:{SHASUM}", "--npm-registry", registry.url)
     assert done.returncode == 0, done.stdout + done.stderr
     assert (approved["target"], approved["registry"]) == ("npm", registry.url)
-    [request] = registry.seen
-    assert (request.method, request.path) == ("POST", f"/-/stage/{STAGE_ID}/approve")
+    # the stage is read again to compare its tarball with the reviewed one, then approved
+    assert registry.paths() == [f"GET /-/stage/{STAGE_ID}", f"POST /-/stage/{STAGE_ID}/approve"]
+    request = registry.seen[-1]
     assert request.headers["npm-otp"] == "123456"
     assert request.headers["authorization"] == f"Bearer {NPM_TOKEN}"
 

@@ -42,7 +42,7 @@ def test_admin_commands_speak_the_json_envelope(tmp_path: Path) -> None:
     assert json.loads(admin(data, "token", "list").stdout)["data"][0]["active"] is True
     assert token.encode() not in (data / "registry.db").read_bytes()
     with sqlite3.connect(data / "registry.db") as db:
-        assert db.execute("select version from schema_version").fetchall() == [(1,)]
+        assert db.execute("select version from schema_version").fetchall() == [(2,)]
 
     duplicate = admin(data, "user", "add", "alice")
     assert duplicate.returncode != 0

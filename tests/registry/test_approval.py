@@ -4,7 +4,7 @@ maintain token of a user with TOTP and a fresh, unused code on that very request
 from __future__ import annotations
 
 import httpx2
-from stagekit import Server, unique_name
+from stagekit import Server, release_digest, unique_name
 
 
 def test_publish_needs_maintainer_and_fresh_otp(server: Server, release_factory) -> None:
@@ -112,16 +112,24 @@ def test_one_code_decides_a_batch_and_a_refused_batch_burns_nothing(
     second = client.stage(name, "1.1", release_factory(name, "1.1"))
     pending = client.create(name, "1.2").json()  # no files: cannot be published
 
+    def reviewed(*sessions: dict) -> list[dict]:
+        return [{"id": s["id"], "release-digest": release_digest(s)} for s in sessions]
+
     code = maintainer.otp()
     refused = client.post("/upload/2.0/decisions",
-                          {"action": "publish", "sessions": [first["id"], pending["id"]]},
+                          {"action": "publish", "sessions": reviewed(first, pending)},
                           headers={"X-Hatch-Stage-OTP": code})
     assert refused.status_code == 409, refused.text
     assert client.status(first)["status"] == "open", "nothing was decided"
+    # an approval must name what was reviewed
+    unbound = client.post("/upload/2.0/decisions",
+                          {"action": "publish", "sessions": [first["id"], second["id"]]},
+                          headers={"X-Hatch-Stage-OTP": code})
+    assert unbound.status_code == 428 and unbound.json()["code"] == "digest_required"
 
-    # the refused batch did not spend the code: it now publishes both in one request
+    # the refused batches did not spend the code: it now publishes both in one request
     batch = client.post("/upload/2.0/decisions",
-                        {"action": "publish", "sessions": [first["id"], second["id"]]},
+                        {"action": "publish", "sessions": reviewed(first, second)},
                         headers={"X-Hatch-Stage-OTP": code})
     assert batch.status_code == 200, batch.text
     assert batch.json()["failed"] is None

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx2
-from stagekit import Server, unique_name, wait_until
+from stagekit import Server, sdist_bytes, unique_name, wait_until
 
 SIZE = 48 * 1024 * 1024
 
@@ -39,17 +39,14 @@ def test_kill_during_upload_loses_nothing_finished(database_factory, tmp_path: P
         session = client.create(name, "1.0").json()
         client.upload(session, wheel)
 
-        payload = os.urandom(SIZE)
         big = f"{name.replace('-', '_')}-1.0.tar.gz"
-        started = client.post(session["links"]["upload"], {
-            "filename": big, "size": SIZE, "hashes": {"sha256": hashlib.sha256(payload)
-                                                      .hexdigest()},
-            "mechanism": "http-post-bytes"})
+        payload = sdist_bytes(name, "1.0", os.urandom(SIZE))
+        started = client.start_bytes(session, big, payload)
         assert started.status_code == 202, started.text
         file = started.json()
 
         sock = _send_partially(file["mechanism"]["file_url"], maintainer.token, payload,
-                               SIZE // 3)
+                               len(payload) // 3)
         tmp = server.data / "blobs" / "tmp"
         wait_until(lambda: any(p.stat().st_size > 0 for p in tmp.glob("*.part")), 30,
                    "the upload to reach the disk")

@@ -15,8 +15,28 @@ import pytest
 from stagekit import Upload, build_release, wait_until
 
 from hatch_stage.errors import ConfigError, HatchStageError
-from hatch_stage.registry import Principal, Registry, RegistrySettings, default_data_dir, index
+from hatch_stage.models import Artifact
+from hatch_stage.registry import (
+    Principal,
+    Registry,
+    RegistrySettings,
+    SessionView,
+    default_data_dir,
+)
 from hatch_stage.registry.storage import database_url
+
+
+def _staged(registry: Registry, me: Principal, name: str, version: str,
+            artifacts: list[Artifact]) -> SessionView:
+    """A session of ``name`` ``version`` with every artifact uploaded and completed."""
+    session = registry.create_session(me, name, version)
+    for artifact in artifacts:
+        file = registry.start_file(me, session.id, artifact.filename, artifact.size,
+                                   {"sha256": artifact.sha256})
+        with artifact.path.open("rb") as stream:
+            registry.receive_file(me, session.id, file.id, stream)
+        assert registry.complete_file(me, session.id, file.id).status == "completed"
+    return registry.session(me, session.id)
 
 
 def test_embedded_registry_stages_and_publishes(tmp_path: Path,
@@ -26,18 +46,13 @@ def test_embedded_registry_stages_and_publishes(tmp_path: Path,
     artifacts = build_release(tmp_path, "embedded", "0.1.0")
     with Registry.open() as registry:
         assert registry.location == str((tmp_path / "home").resolve())
-        session = registry.create_session(me, "embedded", "0.1.0")
-        for artifact in artifacts:
-            file = registry.start_file(me, session.id, artifact.filename, artifact.size,
-                                       {"sha256": artifact.sha256})
-            with artifact.path.open("rb") as stream:
-                registry.receive_file(me, session.id, file.id, stream)
-            assert registry.complete_file(me, session.id, file.id).status == "completed"
-        assert index.stage_session(registry, session.token).id == session.id
-        assert index.released_files(registry, "embedded") == []
-        published = registry.publish(me, session.id, otp=None)
+        session = _staged(registry, me, "embedded", "0.1.0", artifacts)
+        assert registry.stage_session(session.token).id == session.id
+        assert registry.released_files("embedded") == []
+        reviewed = registry.session(me, session.id)
+        published = registry.publish(me, session.id, otp=None, digest=reviewed.digest)
         assert published.status == "published"
-        files = index.released_files(registry, "Embedded")
+        files = registry.released_files("Embedded")
         assert sorted(f.sha256 for f in files) == sorted(a.sha256 for a in artifacts)
         path = registry.blobs.path(files[0].sha256)
         assert hashlib.sha256(path.read_bytes()).hexdigest() == files[0].sha256
@@ -51,21 +66,18 @@ def test_local_owner_needs_a_code_once_enrolled(tmp_path: Path) -> None:
     with Registry.open(tmp_path / "home") as registry:
         sessions = []
         for version in ("0.1.0", "0.2.0"):
-            session = registry.create_session(me, "enrolled", version)
-            for artifact in build_release(tmp_path / version, "enrolled", version):
-                file = registry.start_file(me, session.id, artifact.filename, artifact.size,
-                                           {"sha256": artifact.sha256})
-                with artifact.path.open("rb") as stream:
-                    registry.receive_file(me, session.id, file.id, stream)
-                registry.complete_file(me, session.id, file.id)
-            sessions.append(session)
+            sessions.append(_staged(registry, me, "enrolled", version,
+                                    build_release(tmp_path / version, "enrolled", version)))
         # no TOTP enrolled yet: the owner of the local store approves without a code
-        assert registry.publish(me, sessions[0].id, otp=None).status == "published"
+        digests = [registry.session(me, session.id).digest for session in sessions]
+        assert registry.publish(me, sessions[0].id, otp=None,
+                                digest=digests[0]).status == "published"
         enrolled = registry.accounts.add_user("local")
         with pytest.raises(HatchStageError, match="one-time password"):
-            registry.publish(me, sessions[1].id, otp=None)
+            registry.publish(me, sessions[1].id, otp=None, digest=digests[1])
         code = pyotp.TOTP(enrolled.totp_secret).now()
-        assert registry.publish(me, sessions[1].id, otp=code).status == "published"
+        assert registry.publish(me, sessions[1].id, otp=code,
+                                digest=digests[1]).status == "published"
 
 
 def test_sessions_expire_and_extend_within_limits(tmp_path: Path) -> None:
@@ -87,7 +99,7 @@ def test_sessions_expire_and_extend_within_limits(tmp_path: Path) -> None:
         renewed = registry.create_session(me, "expiring", "1.0")
         assert renewed.id != session.id and renewed.token != session.token
         with pytest.raises(HatchStageError):
-            index.stage_session(registry, session.token)
+            registry.stage_session(session.token)
 
 
 def test_housekeeping_removes_dead_uploads_and_orphan_blobs(tmp_path: Path) -> None:
@@ -128,6 +140,28 @@ def test_storage_locations_and_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         database_url(tmp_path, "mysql://db.example/registry")
 
 
+def test_a_version_1_database_is_upgraded_in_place(tmp_path: Path) -> None:
+    """A store written before sessions kept a history and a validation report (schema 1)
+    opens, keeps its sessions, and can publish them."""
+    me = Principal.local()
+    artifacts = build_release(tmp_path / "dist", "upgraded", "1.0")
+    with Registry.open(tmp_path / "data") as registry:
+        session = _staged(registry, me, "upgraded", "1.0", artifacts)
+    with sqlite3.connect(tmp_path / "data" / "registry.db") as db:  # back to what version 1 had
+        db.execute("drop table session_events")
+        db.execute("alter table files drop column findings")
+        db.execute("alter table sessions drop column report")
+        db.execute("update schema_version set version = 1")
+    with Registry.open(tmp_path / "data") as registry:
+        kept = registry.session(me, session.id)
+        assert sorted(kept.completed) == sorted(a.filename for a in artifacts)
+        assert kept.events == ()  # nothing was recorded before the upgrade
+        assert registry.publish(me, session.id, None, kept.digest).status == "published"
+        assert [e.event for e in registry.session(me, session.id).events] == ["published"]
+    with sqlite3.connect(tmp_path / "data" / "registry.db") as db:
+        assert db.execute("select version from schema_version").fetchall() == [(2,)]
+
+
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
     Registry.open(tmp_path).close()
     with sqlite3.connect(tmp_path / "registry.db") as db:
@@ -163,11 +197,12 @@ def test_local_token_acts_as_the_local_owner(tmp_path: Path) -> None:
         session = http.post("/upload/2.0/", json={**meta, "name": "owned", "version": "1"},
                             headers=upload).json()
         assert session["actor"] == "local"
-        empty = http.post(session["links"]["publish"], json=meta, headers=upload)
+        client = Upload(http)
+        empty = client.publish(session)
         assert empty.status_code == 409 and "no files" in empty.json()["detail"]
         for artifact in build_release(tmp_path / "dist", "owned", "1"):
-            Upload(http).upload(session, artifact)
-        published = http.post(session["links"]["publish"], json=meta, headers=upload)
+            client.upload(session, artifact)
+        published = client.publish(session)
         assert published.status_code == 201 and published.json()["status"] == "published"
         other = httpx2.post(f"{url}/upload/2.0/", json={**meta, "name": "owned", "version": "2"},
                             headers={**upload, "Authorization": f"Bearer {local}y"})

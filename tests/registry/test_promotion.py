@@ -1,13 +1,21 @@
 """Must-show 6, promotion: on approval the release is forwarded to an upstream index (a real
 pypiserver started here) before it shows as published, and pip installs it from there; a
-failed promotion leaves the session in ``error`` with the reason and nothing public."""
+failed promotion leaves the session in ``error`` with the reason and nothing public.
+
+Issue 8, must-show 4: whatever fails (an upstream answering 500, an upstream refusing, a file
+the registry cannot read), the session ends in ``error`` with the reason and its history says
+so, never stuck in ``processing``; a later approval retries it. The failing upstream is a
+stand-in on 127.0.0.1 (PyPI itself cannot be made to fail here)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
@@ -16,6 +24,7 @@ from stagekit import (
     free_port,
     installed_release,
     pip_install,
+    twine_upload,
     unique_name,
     wait_until,
 )
@@ -91,3 +100,110 @@ def test_failed_promotion_leaves_error_and_nothing_public(
     assert client.status(session)["notices"] == []
     assert name.replace("-", "_") in httpx2.get(f"{pypiserver}/simple/{name}/").text.replace(
         "-", "_")
+
+
+class _Refusing(BaseHTTPRequestHandler):
+    """An upstream index stand-in that answers every upload with one status."""
+
+    def do_POST(self) -> None:
+        owner: Standin = self.server.owner  # type: ignore[attr-defined]
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        owner.requests += 1
+        message = owner.message.encode()
+        self.send_response(owner.status, owner.message)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(message)))
+        self.end_headers()
+        self.wfile.write(message)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class Standin:
+    """A failing upstream on 127.0.0.1: ``status`` and ``message`` for every request."""
+
+    def __init__(self, status: int, message: str) -> None:
+        self.status, self.message, self.requests = status, message, 0
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Refusing)
+        self.httpd.owner = self  # type: ignore[attr-defined]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _staged(server: Server, release_factory, prefix: str, upstream: str) -> tuple[Any, Any, Any]:
+    name = unique_name(prefix)
+    server.admin("project", "set", name, "--upstream-url", upstream)
+    maintainer = server.maintainer(name)
+    client = server.client(maintainer.token)
+    return maintainer, client, client.stage(name, "1.0", release_factory(name, "1.0"))
+
+
+def _ends_in_error(server: Server, client: Any, session: dict[str, Any], answer: Any,
+                   *reasons: str) -> dict[str, Any]:
+    """The publish failed, the session is in error (never processing) with the reason, its
+    history says so, and nothing is public."""
+    assert answer.status_code == 502, answer.text
+    assert answer.json()["code"] == "promotion_failed"
+    status = client.status(session)
+    assert status["status"] == "error", status
+    for reason in reasons:
+        assert reason in status["notices"][0], status["notices"]
+    assert status["history"][-1]["event"] == "error"
+    assert status["history"][-1]["actor"] == "registry"
+    assert httpx2.get(f"{server.url}/simple/{session['name']}/").status_code == 404
+    return status
+
+
+@pytest.mark.parametrize(("status", "message"), [
+    (500, "Internal Server Error"), (403, "Invalid or non-existent authentication")])
+def test_an_upstream_that_fails_or_refuses_leaves_error_and_a_retry_publishes(
+        server: Server, pypiserver: str, release_factory, status: int, message: str) -> None:
+    standin = Standin(status, message)
+    try:
+        maintainer, client, session = _staged(server, release_factory, "refused", standin.url)
+        failed = client.publish(session, maintainer.otp())
+        _ends_in_error(server, client, session, failed, standin.url, str(status))
+        # a 500 is retried a bounded number of times; a refusal is final at once
+        assert standin.requests == (4 if status == 500 else 1)
+        # cancel and a new session are not stuck behind it; the fixed upstream takes it
+        server.admin("project", "set", session["name"], "--upstream-url", f"{pypiserver}/")
+        retried = client.publish(session, maintainer.otp(1))
+        assert retried.status_code == 201, retried.text
+        assert client.status(session)["status"] == "published"
+    finally:
+        standin.close()
+
+
+def test_pypiserver_refusing_a_file_leaves_error(server: Server, pypiserver: str,
+                                                 release_factory) -> None:
+    maintainer, client, session = _staged(server, release_factory, "duplicate", f"{pypiserver}/")
+    name = session["name"]
+    # the release reached the upstream some other way first: pypiserver refuses it again
+    sdist = release_factory(name, "1.0")[0]
+    sent = twine_upload(f"{pypiserver}/", "unused", [sdist])
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    failed = client.publish(session, maintainer.otp())
+    _ends_in_error(server, client, session, failed, "refused", sdist.filename)
+    # the maintainer can still reject it: error is not a dead end
+    assert client.cancel(session, maintainer.otp(1)).status_code == 200
+
+
+@pytest.mark.parametrize("damage", ["truncated", "missing"])
+def test_an_unreadable_file_leaves_error(server: Server, pypiserver: str, release_factory,
+                                         damage: str) -> None:
+    maintainer, client, session = _staged(server, release_factory, "unreadable",
+                                          f"{pypiserver}/")
+    wheel = release_factory(session["name"], "1.0")[1]
+    blob = next((server.data / "blobs" / "sha256").glob(f"*/*/{wheel.sha256}"))
+    if damage == "missing":
+        blob.unlink()
+    else:
+        blob.write_bytes(blob.read_bytes()[:100])
+    failed = client.publish(session, maintainer.otp())
+    expected = "missing from the registry's store" if damage == "missing" else "cannot be read"
+    _ends_in_error(server, client, session, failed, wheel.filename, expected)

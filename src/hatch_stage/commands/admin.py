@@ -117,9 +117,10 @@ def _session_list(registry: Any, args: argparse.Namespace) -> Result:
     views, total = registry.sessions(Principal.local("admin"), project=args.project,
                                      status=args.status)
     items = [{"id": v.id, "name": v.name, "version": v.version, "status": v.status,
-              "actor": v.actor, "files": [f.filename for f in v.files]} for v in views]
-    return _rows(items, "id", "name", "version", "status", "actor"), {"sessions": items,
-                                                                      "total": total}
+              "actor": v.actor, "files": [f.filename for f in v.files],
+              "release_digest": v.digest} for v in views]
+    table = _rows(items, "id", "name", "version", "status", "actor", "release_digest")
+    return table, {"sessions": items, "total": total}
 
 
 def _leaves(groups: Any, common: argparse.ArgumentParser) -> None:

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
+
 from ..errors import HatchStageError
 from ..output import console, emit_json, is_terminal
 from ..pipeline import Pipeline, StageReport
@@ -63,7 +65,9 @@ def register(subparsers: Any) -> None:
 def _confirmed(args: argparse.Namespace, name: str, version: str, registry: str) -> bool:
     if args.yes or args.json or not is_terminal(sys.stdin):
         return True
-    answer = console.input(f"Stage {name} {version} to {registry}? [y/N] ")
+    # the backslash keeps rich from reading [y/N] as markup (it would print nothing)
+    question = f"Stage {escape(name)} {escape(version)} to {escape(registry)}? \\[y/N] "
+    answer = console.input(question)
     return answer.strip().lower() in ("y", "yes")
 
 
@@ -137,6 +141,11 @@ def _print_staged(report: StageReport, registry: ChosenRegistry) -> None:
             f"try it{serve}: pip install --index-url {report.staged.preview_url} "
             f"{project.name}=={project.version}"
         )
+    digest = report.staged.data.get("release-digest")
+    if digest:
+        console.print(f"release digest: {digest}")
+    stage_id = report.staged.stage_id
     console.print(
-        f"nothing is live yet. review, then: hatch-stage approve {report.staged.stage_id}"
+        f"nothing is live yet. review it (hatch-stage view {stage_id}), then approve exactly "
+        f"what you saw: hatch-stage approve {stage_id}"
     )

@@ -3,14 +3,16 @@
 Each command is a thin function over a :class:`~hatch_stage.targets.interface.StageClient`, so
 the same code serves Python indexes and npm registries. Approve and reject need a one-time
 password where the registry demands one: ``--otp``, else a prompt on a terminal, else (under
-``--json``, ``-y`` or without a terminal) a clear error instead of a hang.
+``--json``, ``-y`` or without a terminal) a clear error instead of a hang. An approval is
+bound to what was reviewed (:mod:`.release`): ``view`` and ``download`` remember the digest
+they showed, and approve sends it.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from ..output import console, emit_json, envelope, is_terminal
 from ..reviewing import diff_staged
 from ..targets.decisions import decide_many
 from ..targets.interface import StageClient, StagedItem
+from . import release
 from .clients import add_client_arguments, client_config, stage_client
 from .diffview import render_summary
 from .flags import json_flag
@@ -53,6 +56,19 @@ def register(subparsers: Any) -> None:
             )
             parser.add_argument("--otp", metavar="CODE", help="the one-time password")
             parser.add_argument("-y", "--yes", action="store_true", help="never prompt")
+        if name == "approve":
+            parser.add_argument(
+                "--digest",
+                action="append",
+                metavar="DIGEST",
+                help="the release digest you reviewed (view shows it); once per stage id, in "
+                "order (default: what this machine's last view or download of the id showed)",
+            )
+            parser.add_argument(
+                "--allow-secrets",
+                action="store_true",
+                help="publish even though the registry's scan found secrets or blocked files",
+            )
         if name == "download":
             parser.add_argument(
                 "-d",
@@ -75,6 +91,7 @@ def item_json(item: StagedItem) -> dict[str, Any]:
         "tag": item.tag,
         "status": item.status,
         "createdAt": item.created_at,
+        "digest": item.digest,
         "registry": dict(item.raw),
     }
 
@@ -122,6 +139,7 @@ def _review_diff(args: argparse.Namespace, client: StageClient) -> tuple[Release
 def run_view(args: argparse.Namespace) -> int:
     client = stage_client(args)
     item = client.view(args.stage_id)
+    release.remember(client, item, "view")
     diff, why_not = _review_diff(args, client)
     if args.json:
         data = item_json(item)
@@ -129,46 +147,26 @@ def run_view(args: argparse.Namespace) -> int:
         if why_not:
             data["diff_error"] = why_not
         return _done(args, client, data, item.stage_id)
-    console.print(f"[bold]{escape(item.name)} {escape(item.version)}[/] staged as {item.stage_id}")
-    details = Table(box=None, pad_edge=False, show_header=False)
-    for key, value in item.raw.items():
-        if not isinstance(value, (Mapping, list)) and key != "session-token":
-            details.add_row(f"  {key}", escape(str(value)))
-    links = item.raw.get("links")
-    if isinstance(links, Mapping) and links.get("stage"):
-        details.add_row("  preview", escape(client.shown_url(str(links["stage"]))))
-    console.print(details)
-    files = _files(item)
-    if files:
-        table = Table("  file", "size", "sha256", "status", box=None, pad_edge=False)
-        for name, entry in sorted(files.items()):
-            hashes = entry.get("hashes", {}) if isinstance(entry, Mapping) else {}
-            table.add_row(
-                f"  {escape(name)}",
-                str(entry.get("size", "")),
-                str(hashes.get("sha256", "")),
-                str(entry.get("status", "")),
-            )
-        console.print(table)
+    release.render(client, item)
     if diff is not None:
         render_summary(console, diff, item.stage_id)
     else:
         console.print(f"[yellow]no diff[/]: {escape(why_not)}")
+    console.print(f"approve exactly this: hatch-stage approve {item.stage_id}")
     return 0
-
-
-def _files(item: StagedItem) -> Mapping[str, Any]:
-    files = item.raw.get("files")
-    return files if isinstance(files, Mapping) else {}
 
 
 def run_download(args: argparse.Namespace) -> int:
     client = stage_client(args)
-    paths = client.download(args.stage_id, args.dest)
+    item, paths = client.fetch(args.stage_id, args.dest)
+    release.remember(client, item, "download")
     if args.json:
-        return _done(args, client, {"files": [str(path) for path in paths]}, args.stage_id)
+        data = {"files": [str(path) for path in paths], "digest": item.digest}
+        return _done(args, client, data, item.stage_id)
     for path in paths:
         console.print(f"downloaded {path}")
+    console.print(f"digest {item.digest}: hatch-stage approve {item.stage_id} publishes exactly "
+                  "these files")
     return 0
 
 
@@ -197,7 +195,19 @@ def _decide(args: argparse.Namespace, action: str) -> int:
         tried.append(code)
         return code
 
-    results = decide_many(client, action, args.stage_ids, ask, code=args.otp)
+    digests: dict[str, str] = {}
+    if action == "approve":
+        ids = [client.check_id(stage_id) for stage_id in args.stage_ids]
+        digests = release.bound_digests(args, client, ids, _can_prompt(args))
+    results = decide_many(
+        client,
+        action,
+        args.stage_ids,
+        ask,
+        code=args.otp,
+        digests=digests,
+        allow_secrets=getattr(args, "allow_secrets", False),
+    )
     if args.json:
         single = args.stage_ids[0] if len(args.stage_ids) == 1 else None
         data = results[0]["result"] if single else results

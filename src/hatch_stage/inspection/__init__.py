@@ -1,9 +1,11 @@
-"""What is inside a release: the secret scan, the blocked files and the quality score.
+"""What is inside a release: the secret scan, the blocked files, the quality score, and
+whether each file is a well-formed wheel or sdist of the release.
 
 One implementation, two users. The client's built-in plugins (``blocked-files``,
 ``detect-secrets``, ``python-score``) call these functions for its gate; the stage registry
-calls :func:`inspect_release` for the validation report it keeps on each session, so the
-reviewer sees what the client's dry run saw for the same files.
+calls them (and :func:`check_distribution` on every file it stages) for the validation report
+it keeps on each session, so the reviewer sees what the client's dry run saw for the same
+files.
 
 This package is neutral ground: it imports the archive reader, the scanner and the scoring
 rules, never the pipeline, the plugins, the commands or the registry.
@@ -22,11 +24,13 @@ from .blocked import FINDING_TYPE as BLOCKED_FILE
 from .blocked import find_blocked, is_blocked
 from .quality import score_python
 from .secrets import find_secrets
+from .wellformed import check_distribution
 
 __all__ = [
     "BLOCKED_FILE",
     "Inspection",
     "blocking",
+    "check_distribution",
     "find_blocked",
     "find_secrets",
     "inspect_release",

@@ -8,14 +8,19 @@ In-process use (the embedded default)::
     with Registry.open() as registry:            # default data directory, SQLite
         me = Principal.local()
         session = registry.create_session(me, "example", "1.0")
+        ...                                      # upload, complete, review
+        registry.publish(me, session.id, otp=None, digest=reviewed.digest)
+
+The package has one direction, described in :mod:`.service`.
 """
 
 from __future__ import annotations
 
 from .problems import Problem
-from .service import Registry, RegistrySettings
+from .service import Registry
+from .settings import RegistrySettings
 from .storage import default_data_dir
-from .views import Principal, SessionView
+from .views import Approval, Principal, SessionView
 
-__all__ = ["Principal", "Problem", "Registry", "RegistrySettings", "SessionView",
+__all__ = ["Approval", "Principal", "Problem", "Registry", "RegistrySettings", "SessionView",
            "default_data_dir"]

@@ -198,32 +198,35 @@ class Accounts:
             raise Forbidden("this token may stage but not publish or cancel: approving and "
                             "rejecting need a maintain token and a one-time password")
 
-    def check_otp(self, principal: Principal, code: str | None) -> None:
-        """Accept ``code`` for the principal's user once, or raise :class:`OtpRequired`
-        (:class:`TooManyAttempts` after :data:`MAX_OTP_FAILURES` wrong codes in a row)."""
+    def check_otp(self, connection: Connection, principal: Principal,
+                  code: str | None) -> Problem | None:
+        """Accept ``code`` for the principal's user once, inside the caller's write
+        transaction, so the code is spent only if the decision it authorizes commits.
+
+        Raises :class:`Forbidden` / :class:`OtpRequired` when no code could do; returns None
+        when the code is accepted (or none is needed), else the refusal (:class:`OtpRequired`,
+        :class:`TooManyAttempts` after :data:`MAX_OTP_FAILURES` wrong codes in a row) for the
+        caller to raise *after* committing, so the failure count sticks.
+        """
         self.require_maintainer(principal)
         if principal.kind != "local" and principal.user_id is None:
             raise Forbidden("only a maintainer's own token may publish or cancel")
-        with self.db.write() as connection:
-            if principal.kind == "local":
-                # the embedded store's owner decides without a code until they enrol TOTP
-                # as the user of that name (`hatch-stage admin user add local`)
-                row = connection.execute(
-                    select(schema.users).where(schema.users.c.name == principal.actor)).first()
-                if row is None or not row.totp_secret:
-                    return
-            else:
-                row = connection.execute(
-                    select(schema.users).where(schema.users.c.id == principal.user_id)).one()
-            if not row.totp_secret:
-                raise Forbidden(f"user {row.name!r} has no TOTP enrolled, so cannot publish")
-            if not code:
-                raise OtpRequired(f"a one-time password is required: send the current code from "
-                                  f"your authenticator in the {OTP_HEADER} header")
-            # the failure count is committed with the refusal, so it is raised after the block
-            refusal = self._consume(connection, row, code.strip())
-        if refusal is not None:
-            raise refusal
+        if principal.kind == "local":
+            # the embedded store's owner decides without a code until they enrol TOTP
+            # as the user of that name (`hatch-stage admin user add local`)
+            row = connection.execute(
+                select(schema.users).where(schema.users.c.name == principal.actor)).first()
+            if row is None or not row.totp_secret:
+                return None
+        else:
+            row = connection.execute(
+                select(schema.users).where(schema.users.c.id == principal.user_id)).one()
+        if not row.totp_secret:
+            raise Forbidden(f"user {row.name!r} has no TOTP enrolled, so cannot publish")
+        if not code:
+            raise OtpRequired(f"a one-time password is required: send the current code from "
+                              f"your authenticator in the {OTP_HEADER} header")
+        return self._consume(connection, row, code.strip())
 
     def _consume(self, connection: Connection, row: Any, code: str) -> Problem | None:
         now = int(self.clock())

@@ -13,11 +13,13 @@ import contextlib
 import hashlib
 import os
 import secrets
+import shutil
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from .problems import BadRequest, TooLarge
 
@@ -69,6 +71,27 @@ class BlobStore:
 
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
+
+    def open(self, sha256: str) -> IO[bytes]:
+        """The blob for streaming reads; :class:`FileNotFoundError` when it is missing."""
+        return self.path(sha256).open("rb")
+
+    @contextlib.contextmanager
+    def local_file(self, sha256: str, filename: str) -> Iterator[Path]:
+        """The blob as a local file called ``filename`` (archive readers go by the name), for
+        the length of the ``with`` block. Here a hard link, so nothing is copied."""
+        directory = Path(tempfile.mkdtemp(dir=self.tmp, suffix=".view"))
+        try:
+            linked = directory / Path(filename).name
+            try:
+                os.link(self.path(sha256), linked)
+            except OSError as error:
+                if isinstance(error, FileNotFoundError):
+                    raise
+                shutil.copyfile(self.path(sha256), linked)  # a file system without links
+            yield linked
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
 
     def receive(self, stream: Readable, *, expected: Mapping[str, str], size: int | None,
                 limit: int) -> Received:
@@ -125,13 +148,19 @@ class BlobStore:
             os.close(directory)
 
     def sweep_tmp(self, now: float | None = None) -> int:
-        """Remove temporary files of uploads that died; returns how many."""
+        """Remove temporary files of uploads (and file views) that died; returns how many."""
         cutoff = (now or time.time()) - STALE_SECONDS
         removed = 0
         for part in self.tmp.glob("*.part"):
             with contextlib.suppress(FileNotFoundError):
                 if part.stat().st_mtime < cutoff:
                     part.unlink()
+                    removed += 1
+        # views of a process killed while it inspected or promoted a file
+        for view in self.tmp.glob("*.view"):
+            with contextlib.suppress(FileNotFoundError):
+                if view.stat().st_mtime < cutoff:
+                    shutil.rmtree(view, ignore_errors=True)
                     removed += 1
         return removed
 

@@ -12,8 +12,11 @@ documented for people):
 - ``/stage/<session-token>/``: the stage preview, a PEP 503/691 simple index
 
 Besides the PEP's keys, a session document carries ``id``, ``name``, ``version``,
-``created-at``, ``actor`` and ``actor-type``, and each ``files`` entry ``size``, ``hashes``
-and, once completed, ``url`` (its download from the stage preview).
+``created-at``, ``actor``, ``actor-type``, ``release-digest`` (what an approval must name),
+``history`` (who added, replaced, removed or failed which file, and the decisions) and
+``validation`` (the registry's inspection: findings, quality checks, score), and each
+``files`` entry ``size``, ``hashes``, ``replaced`` and, once completed, ``url`` (its
+download from the stage preview).
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .views import FileView, SessionView
+from ..inspection import blocking
+from .views import Event, FileView, SessionView, ValidationReport
 
 #: the Upload 2.0 content type
 UPLOAD_TYPE = "application/vnd.pypi.upload.v2+json"
@@ -63,6 +67,7 @@ def file_entry(file: FileView, session: SessionView, urls: Urls) -> dict[str, An
         "notices": [file.reason] if file.reason else [],
         "size": file.size,
         "hashes": dict(file.hashes),
+        "replaced": file.replaced,
     }
     if file.status == "completed":
         entry["url"] = f"{urls.stage(session.token)}files/{file.filename}"
@@ -93,6 +98,40 @@ def session_document(session: SessionView, urls: Urls) -> dict[str, Any]:
         "created-at": rfc3339(session.created_at),
         "actor": session.actor,
         "actor-type": session.actor_type,
+        "release-digest": session.digest,
+        "history": [history_entry(event) for event in session.events],
+        "validation": validation_document(session.report),
+    }
+
+
+def history_entry(event: Event) -> dict[str, Any]:
+    """One event of a session's history."""
+    return {
+        "at": rfc3339(event.at),
+        "event": event.event,
+        "actor": event.actor,
+        "actor-type": event.actor_type,
+        "filename": event.filename,
+        "sha256": event.sha256,
+        "previous-sha256": event.previous_sha256,
+        "reason": event.reason,
+    }
+
+
+def validation_document(report: ValidationReport | None) -> dict[str, Any] | None:
+    """The validation report: the client's findings (each saying whether it blocks a publish
+    under the client's gate rule) and quality checks, for the files it covers."""
+    if report is None:
+        return None
+    stopping = set(blocking(report.findings))
+    return {
+        "release-digest": report.digest,
+        "blocked": bool(stopping),
+        "findings": [{**finding.as_json(), "blocking": finding in stopping}
+                     for finding in report.findings],
+        "score": None if report.error else report.score,
+        "checks": [check.as_json() for check in report.checks],
+        "error": report.error,
     }
 
 

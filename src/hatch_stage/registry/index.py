@@ -8,63 +8,59 @@ gone.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy import select
 
 from . import records, schema
+from .context import Context
 from .problems import NotFound
 from .projects import normalize
 from .views import ReleasedFile, SessionView
 
-if TYPE_CHECKING:
-    from .service import Registry
 
-
-def stage_session(registry: Registry, token: str) -> SessionView:
+def stage_session(ctx: Context, token: str) -> SessionView:
     """The session behind a stage token; :class:`NotFound` for unknown or discarded ones."""
-    with registry.db.read() as connection:
+    with ctx.db.read() as connection:
         row = connection.execute(
             select(schema.sessions).where(schema.sessions.c.token == token)).first()
         if row is None:
             raise NotFound("no such stage")
-        view = records.session_view(connection, row, registry.clock())
+        view = records.session_view(connection, row, ctx.clock())
     if view.status == "canceled":
         raise NotFound("this stage was canceled or has expired")
     return view
 
 
-def projects(registry: Registry, also: SessionView | None = None) -> list[str]:
+def projects(ctx: Context, also: SessionView | None = None) -> list[str]:
     """Names of projects with something published (plus ``also``'s project), sorted."""
     query = (select(schema.projects.c.name, schema.projects.c.display_name)
              .where(schema.projects.c.name.in_(select(schema.released.c.project)))
              .order_by(schema.projects.c.name))
-    with registry.db.read() as connection:
+    with ctx.db.read() as connection:
         names = {row.name: row.display_name for row in connection.execute(query)}
     if also is not None:
         names.setdefault(also.project, also.name)
     return [names[key] for key in sorted(names)]
 
 
-def released_files(registry: Registry, project: str) -> list[ReleasedFile]:
+def released_files(ctx: Context, project: str) -> list[ReleasedFile]:
     """The published files of a project (any spelling of its name)."""
     query = (select(schema.released).where(schema.released.c.project == normalize(project))
              .order_by(schema.released.c.filename))
-    with registry.db.read() as connection:
+    with ctx.db.read() as connection:
         return [records.released_view(row) for row in connection.execute(query)]
 
 
-def released_file(registry: Registry, filename: str) -> ReleasedFile:
-    with registry.db.read() as connection:
+def released_file(ctx: Context, filename: str) -> ReleasedFile:
+    with ctx.db.read() as connection:
         row = records.released_row(connection, filename)
     if row is None:
         raise NotFound(f"no published file {filename}")
     return records.released_view(row)
 
 
-def display_name(registry: Registry, project: str) -> str | None:
+def display_name(ctx: Context, project: str) -> str | None:
     """The project's name as first uploaded, or None when it has nothing published."""
-    with registry.db.read() as connection:
+    with ctx.db.read() as connection:
         row = connection.execute(
             select(schema.projects.c.display_name).where(
                 schema.projects.c.name == normalize(project),

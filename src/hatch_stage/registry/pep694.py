@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -9,7 +11,7 @@ from starlette.routing import Route
 from .accounts import OTP_HEADER
 from .documents import ROOT, file_document, session_document
 from .problems import BadRequest
-from .views import FileView, SessionView
+from .views import Approval, FileView, SessionView
 from .web import (
     BodyReader,
     call,
@@ -77,11 +79,32 @@ async def session(request: Request) -> Response:
     return _session(request, await call(registry.session, principal, session_id))
 
 
+def _digest(value: Any, source: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f"{source} must be the release digest as a string",
+                         errors=[{"source": source, "message": "not a string"}])
+    return value
+
+
+def _allow_secrets(document: dict[str, Any]) -> bool:
+    value = document.get("allow-secrets", False)
+    if not isinstance(value, bool):
+        raise BadRequest("allow-secrets must be true or false")
+    return value
+
+
 async def publish(request: Request) -> Response:
+    """PEP 694 publish; the body may carry (index-specific) ``"release-digest"``, the digest
+    of the files the approver reviewed, which this registry requires by default, and
+    ``"allow-secrets": true`` to publish despite findings that block."""
     principal = await principal_of(request)
-    await json_body(request)
+    document = await json_body(request)
     view = await call(registry_of(request).publish, principal, request.path_params["session"],
-                      request.headers.get(OTP_HEADER))
+                      request.headers.get(OTP_HEADER),
+                      _digest(document.get("release-digest"), "release-digest"),
+                      allow_secrets=_allow_secrets(document))
     return _session(request, view, 201)
 
 
@@ -147,25 +170,42 @@ async def extend_file(request: Request) -> Response:
                                      request.path_params["file"]))
 
 
+def _approvals(sessions: Any) -> list[Approval]:
+    """``sessions`` of a decisions request: ids, or ``{"id", "release-digest"}`` objects."""
+    if not isinstance(sessions, list):
+        raise BadRequest("sessions must be a list of session ids or "
+                         '{"id": ..., "release-digest": ...} objects')
+    approvals = []
+    for index, entry in enumerate(sessions):
+        if isinstance(entry, str):
+            approvals.append(Approval(entry))
+        elif isinstance(entry, dict) and isinstance(entry.get("id"), str):
+            approvals.append(Approval(entry["id"], _digest(entry.get("release-digest"),
+                                                           f"sessions[{index}].release-digest")))
+        else:
+            raise BadRequest(f"sessions[{index}] must be a session id or an object with an id")
+    return approvals
+
+
 async def decisions(request: Request) -> Response:
     """Index-specific: ``POST /upload/2.0/decisions`` publishes or cancels several sessions
-    under one one-time password: ``{"meta", "action": "publish"|"cancel", "sessions": [id]}``.
-    Answers ``{"meta", "sessions": [decided session documents], "failed": null | {"id",
-    "status", "detail"}}``; an OTP or permission refusal is a problem document as usual."""
+    under one one-time password: ``{"meta", "action": "publish"|"cancel", "sessions": [id |
+    {"id", "release-digest"}], "allow-secrets"?}``. Every session is checked, and the local
+    ones decided, in one transaction. Answers ``{"meta", "sessions": [decided session
+    documents], "failed": null | {"id", "status", "detail"}, "failures": [...]}`` (a
+    promotion upstream may fail after the decision); a refusal is a problem document."""
     principal = await principal_of(request)
     document = await json_body(request)
-    sessions = document.get("sessions")
-    if not isinstance(sessions, list) or not all(isinstance(s, str) for s in sessions):
-        raise BadRequest("sessions must be a list of session ids")
-    decided, failed = await call(registry_of(request).decide_many, principal,
-                                 _text(document, "action"), sessions,
-                                 request.headers.get(OTP_HEADER))
+    decided, failures = await call(registry_of(request).decide_many, principal,
+                                   _text(document, "action"), _approvals(document.get("sessions")),
+                                   request.headers.get(OTP_HEADER),
+                                   allow_secrets=_allow_secrets(document))
     urls = urls_of(request)
-    failure = None if failed is None else {
-        "id": failed[0], "status": failed[1].status, "detail": str(failed[1])}
+    failed = [{"id": session_id, "status": problem.status, "code": problem.code,
+               "detail": str(problem)} for session_id, problem in failures]
     return upload_json({"meta": {"api-version": "2.0"},
                         "sessions": [session_document(view, urls) for view in decided],
-                        "failed": failure})
+                        "failed": failed[0] if failed else None, "failures": failed})
 
 
 _SESSION = ROOT + "/sessions/{session}"

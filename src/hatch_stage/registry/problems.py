@@ -28,6 +28,11 @@ class Problem(HatchStageError):
         #: a session id the client should look at instead (409 on session creation)
         self.location = location
 
+    @property
+    def extensions(self) -> dict[str, object]:
+        """Extra members of the problem document (RFC 9457 extension members)."""
+        return {}
+
 
 class BadRequest(Problem):
     """The request is malformed or names something invalid."""
@@ -104,3 +109,45 @@ class UpstreamFailed(Problem):
     code = "promotion_failed"
     status = 502
     title = "Bad Gateway"
+
+
+class FilesNotReady(Conflict):
+    """Publishing needs every file completed: some are pending, or failed inspection."""
+
+    code = "files_not_ready"
+
+
+class ChangedSinceReview(Conflict):
+    """The release's files are not the ones the approval names (its release digest)."""
+
+    code = "changed_since_review"
+
+    def __init__(self, message: str, *, errors: Sequence[Mapping[str, str]] = (),
+                 digest: str = "") -> None:
+        super().__init__(message, errors=errors)
+        #: the digest of the release as it is now
+        self.digest = digest
+
+    @property
+    def extensions(self) -> dict[str, object]:
+        return {"release-digest": self.digest}
+
+
+class SecretsFound(Conflict):
+    """The validation report holds findings that block, and the approval did not allow them."""
+
+    code = "secrets_found"
+
+
+class DigestRequired(Problem):
+    """Publishing needs the release digest the approver reviewed (``release-digest``)."""
+
+    code = "digest_required"
+    status = 428
+    title = "Precondition Required"
+
+
+class InvalidFile(Unprocessable):
+    """A completed upload is not a well-formed wheel or sdist of the session's release."""
+
+    code = "invalid_file"

@@ -14,6 +14,7 @@ import email.parser
 import secrets
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -32,6 +33,13 @@ _FIELD_NAMES = {"classifier": "classifiers", "project_url": "project_urls"}
 
 
 def _read_metadata(path: Path, filename: str) -> bytes:
+    try:
+        return _metadata_bytes(path, filename)
+    except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError) as error:
+        raise UpstreamFailed(f"{filename} cannot be read ({error})") from None
+
+
+def _metadata_bytes(path: Path, filename: str) -> bytes:
     if filename.endswith(".whl"):
         with zipfile.ZipFile(path) as archive:
             for info in archive.infolist():
@@ -113,4 +121,9 @@ def promote(settings: ProjectSettings, session: SessionView, blobs: BlobStore) -
                    key=lambda file: (not file.filename.endswith(".whl"), file.filename))
     with http.client() as client:
         for file in files:
-            _upload(client, settings, blobs.path(file.sha256), file.filename, file.sha256)
+            try:
+                with blobs.local_file(file.sha256, file.filename) as path:
+                    _upload(client, settings, path, file.filename, file.sha256)
+            except FileNotFoundError:
+                raise UpstreamFailed(f"{file.filename} is missing from the registry's store"
+                                     ) from None

@@ -1,95 +1,223 @@
-"""Publishing (approve) and canceling (reject) a session: the maintainer's side.
+"""Publishing (approve) and canceling (reject) sessions: the maintainer's side.
 
-Both need a maintain token and a fresh one-time password (checked by
-:meth:`~.accounts.Accounts.check_otp`) once the session is known to be in a state that allows
-them, so a refused request does not burn the user's code. Publishing inserts every file into
-the live index in one transaction; with promotion configured the session is ``processing``
-while the files go upstream, and ends ``published`` or, if the upstream refused, ``error``
-with the reason and nothing public.
+Both need a maintain token and a fresh one-time password. An approval is bound to what the
+approver reviewed: it names the release digest of the files they saw (``release-digest``,
+:mod:`hatch_stage.digest`), and the registry publishes only if the session's files still
+have that digest. Everything is checked, and the code spent, in the one transaction that
+publishes: a refused request (the release changed since review, a file not ready, findings
+that block) burns no code, and nothing can change between the check and the publish.
+
+Publishing inserts every file into the live index in that transaction. With promotion
+configured the session is ``processing`` while the files go upstream, and ends ``published``
+or, on any failure at all (the upstream refusing or down, a file that cannot be read), in
+``error`` with the reason and nothing public; a later approval retries it.
+
+Several sessions can be decided under one code (:func:`decide`): they are checked, and the
+local ones published, in one transaction.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import logging
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import records, schema
-from .problems import BadRequest, Conflict, Problem, UpstreamFailed
-from .views import Principal, SessionView
+from ..digest import is_digest, release_digest
+from ..inspection import blocking
+from ..models import Finding
+from . import guards, history, records, schema
+from .context import Context
+from .housekeeping import collect_garbage
+from .problems import (
+    BadRequest,
+    ChangedSinceReview,
+    Conflict,
+    DigestRequired,
+    FilesNotReady,
+    Problem,
+    SecretsFound,
+    UpstreamFailed,
+)
+from .promotion import promote
+from .views import Approval, Principal, SessionView
 
-if TYPE_CHECKING:
-    from .service import Registry
+log = logging.getLogger("hatch_stage.registry")
+
+#: most sessions one batch decision may name
+MAX_BATCH = 100
+ACTIONS = ("publish", "cancel")
 
 
-def _publishable(registry: Registry, connection: Connection, principal: Principal,
-                 session_id: str) -> Any:
-    row = registry._editable(connection, principal, session_id)
-    unfinished = connection.execute(select(schema.files).where(
-        schema.files.c.session_id == row.id,
-        schema.files.c.status.notin_(("completed", "canceled")))).all()
+def publish(ctx: Context, principal: Principal, session_id: str, otp: str | None,
+            digest: str | None = None, *, allow_secrets: bool = False) -> SessionView:
+    """Make the session's files public, atomically (PEP 694 publish, approve)."""
+    decided, failures = decide(ctx, principal, "publish", [Approval(session_id, digest)], otp,
+                               allow_secrets=allow_secrets)
+    if failures:
+        raise failures[0][1]
+    return decided[0]
+
+
+def cancel(ctx: Context, principal: Principal, session_id: str, otp: str | None) -> SessionView:
+    """Discard the session and its files (PEP 694 cancel, reject)."""
+    return decide(ctx, principal, "cancel", [Approval(session_id)], otp)[0][0]
+
+
+def decide(ctx: Context, principal: Principal, action: str, approvals: Sequence[Approval],
+           otp: str | None, *, allow_secrets: bool = False,
+           ) -> tuple[list[SessionView], list[tuple[str, Problem]]]:
+    """Publish or cancel sessions under one one-time password.
+
+    Every session is checked, the code spent and the decisions written in one transaction,
+    so a refused batch burns nothing and decides nothing. Sessions promoted upstream are
+    then sent in order; each ends published or in error. Returns the decided sessions and
+    the failures (session id, problem).
+    """
+    if action not in ACTIONS:
+        raise BadRequest("action must be publish or cancel")
+    ids = [approval.session_id for approval in approvals]
+    if not ids or len(ids) > MAX_BATCH or len(set(ids)) != len(ids):
+        raise BadRequest(f"name from 1 to {MAX_BATCH} different sessions")
+    ctx.accounts.require_maintainer(principal)
+    return _decide(ctx, principal, action, approvals, otp=otp, authorize=True,
+                   allow_secrets=allow_secrets)
+
+
+def release(ctx: Context, principal: Principal, session_id: str) -> SessionView:
+    """Publish a session the caller has already authorized (a direct legacy upload):
+    no code, no digest; the findings still block."""
+    decided, failures = _decide(ctx, principal, "publish", [Approval(session_id)], otp=None,
+                                authorize=False, allow_secrets=False)
+    if failures:
+        raise failures[0][1]
+    return decided[0]
+
+
+def _decide(ctx: Context, principal: Principal, action: str, approvals: Sequence[Approval],
+            *, otp: str | None, authorize: bool, allow_secrets: bool,
+            ) -> tuple[list[SessionView], list[tuple[str, Problem]]]:
+    decided: dict[str, SessionView] = {}
+    upstream: list[tuple[Any, Any]] = []
+    with ctx.db.write() as connection:
+        # lock every session first, in one order, so two batches never wait on each other
+        for session_id in sorted(approval.session_id for approval in approvals):
+            records.load_session(connection, session_id, lock=True)
+        rows = []
+        for approval in approvals:
+            if action == "publish":
+                rows.append(_publishable(ctx, connection, principal, approval, authorize,
+                                         allow_secrets))
+            else:
+                rows.append(guards.editable(ctx, connection, principal, approval.session_id))
+        refusal = ctx.accounts.check_otp(connection, principal, otp) if authorize else None
+        if refusal is None:
+            for row in rows:
+                settings = ctx.projects.get(row.name, connection)
+                if action == "cancel":
+                    decided[row.id] = _cancel(ctx, connection, principal, row)
+                elif settings.upstream_url:
+                    _set_status(ctx, connection, row.id, "processing", None)
+                    upstream.append((row, settings))
+                else:
+                    decided[row.id] = _commit(ctx, connection, principal, row.id)
+    if refusal is not None:
+        raise refusal  # after the commit: the wrong code's count sticks, nothing else changed
+    if action == "cancel":
+        collect_garbage(ctx, [file.sha256 for view in decided.values() for file in view.files])
+    failures: list[tuple[str, Problem]] = []
+    for row, settings in upstream:
+        try:
+            decided[row.id] = _promoted(ctx, principal, row, settings)
+        except Problem as problem:
+            failures.append((row.id, problem))
+    return [decided[row.id] for row in rows if row.id in decided], failures
+
+
+def _publishable(ctx: Context, connection: Connection, principal: Principal,
+                 approval: Approval, bound: bool, allow_secrets: bool) -> Any:
+    """The locked session row, if it may be published as the approval says."""
+    row = guards.editable(ctx, connection, principal, approval.session_id)
+    files = records.live_files(connection, row.id)
+    completed = {file.filename: file.sha256 for file in files if file.status == "completed"}
+    if approval.digest is not None:
+        if not is_digest(approval.digest):
+            raise BadRequest("release-digest must be the 64 hex digits `hatch-stage view` shows",
+                             errors=[{"source": "release-digest", "message": "malformed"}])
+        if approval.digest != release_digest(completed):
+            raise _changed(connection, row, approval.digest, completed)
+    elif bound and ctx.settings.require_digest:
+        raise DigestRequired(
+            f"approving session {row.id} needs the release digest you reviewed: send "
+            '"release-digest" (hatch-stage view shows it, hatch-stage approve sends it)',
+            errors=[{"source": "release-digest", "message": "required"}])
+    unfinished = [file for file in files if file.status != "completed"]
     if unfinished:
-        raise Conflict(
-            "every file must be completed before the session can be published",
-            errors=[{"source": file.filename, "message": file.status} for file in unfinished])
-    completed = connection.execute(select(schema.files.c.id).where(
-        schema.files.c.session_id == row.id, schema.files.c.status == "completed")).first()
-    if completed is None:
+        raise FilesNotReady(
+            "every file must be completed before the session can be published: "
+            + "; ".join(f"{file.filename} is {file.status}"
+                        + (f" ({file.reason})" if file.reason else "") for file in unfinished),
+            errors=[{"source": file.filename,
+                     "message": file.status + (f": {file.reason}" if file.reason else "")}
+                    for file in unfinished])
+    if not completed:
         # approving an empty stage would publish a version with nothing in it, for good
         raise Conflict("this session has no files: upload the release before publishing it")
-    taken = connection.execute(
-        select(schema.released.c.filename)
-        .join(schema.files, schema.files.c.filename == schema.released.c.filename)
-        .where(schema.files.c.session_id == row.id, schema.files.c.status == "completed")).all()
+    taken = [name for name in completed if records.released_row(connection, name) is not None]
     if taken:
         raise Conflict("some files of this session are already published",
                        errors=[{"source": name, "message": "already published"}
-                               for (name,) in taken])
+                               for name in taken])
+    findings = [finding for file in files
+                for finding in records.file_view(file, row.expires_at).findings]
+    stopping = blocking(findings, allow_secrets=allow_secrets)
+    if stopping:
+        raise SecretsFound(
+            f"the registry's scan found {_count(stopping)} that block publishing "
+            f"({_where(stopping[0])}{' ...' if len(stopping) > 1 else ''}): look at them with "
+            "`hatch-stage view`; if they are not secrets, approve with --allow-secrets",
+            errors=[{"source": _where(finding), "message": finding.type} for finding in stopping])
     return row
 
 
-def publish(registry: Registry, principal: Principal, session_id: str,
-            otp: str | None) -> SessionView:
-    """Make the session's files public, atomically (PEP 694 publish)."""
-    registry.accounts.require_maintainer(principal)
-    with registry.db.read() as connection:
-        _publishable(registry, connection, principal, session_id)
-    registry.accounts.check_otp(principal, otp)
-    return release(registry, principal, session_id)
+def _count(findings: Sequence[Finding]) -> str:
+    return f"{len(findings)} finding{'s' if len(findings) != 1 else ''}"
 
 
-def release(registry: Registry, principal: Principal, session_id: str) -> SessionView:
-    """Publish without the OTP step (the caller has authorized it)."""
-    with registry.db.write() as connection:
-        row = _publishable(registry, connection, principal, session_id)
-        settings = registry.projects.get(row.name, connection)
-        if not settings.upstream_url:
-            return _commit(registry, connection, row.id)
-        connection.execute(update(schema.sessions).where(schema.sessions.c.id == row.id)
-                           .values(status="processing", reason=None,
-                                   updated_at=registry.now()))
-        view = records.session_view(connection, row, registry.clock())
-    from .promotion import promote
-
-    try:
-        promote(settings, view, registry.blobs)
-    except UpstreamFailed as failure:
-        _fail(registry, row.id, f"promotion to {settings.upstream_url} failed: {failure}")
-        raise
-    try:
-        with registry.db.write() as connection:
-            return _commit(registry, connection, row.id)
-    except IntegrityError:
-        # a legacy direct upload took one of the names while the files went upstream
-        _fail(registry, row.id, "a file of this session was published by another upload")
-        raise Conflict("a file of this session was published by another upload meanwhile"
-                       ) from None
+def _where(finding: Finding) -> str:
+    line = f":{finding.line}" if finding.line else ""
+    return f"{finding.artifact}:{finding.member}{line}"
 
 
-def _commit(registry: Registry, connection: Connection, session_id: str) -> SessionView:
+def _changed(connection: Connection, row: Any, digest: str,
+             completed: dict[str, str]) -> ChangedSinceReview:
+    current = release_digest(completed)
+    changes = history.changes_since(records.events(connection, row.id), digest, completed)
+    again = (f"review it again (`hatch-stage view {row.id}`) and approve what you see; its "
+             f"digest is now {current}")
+    if changes is None:
+        return ChangedSinceReview(
+            f"the approved release digest {digest} is not one session {row.id} ever had; "
+            + again, digest=current)
+    named = ", ".join(f"{name} {change}" for name, change in changes)
+    return ChangedSinceReview(
+        f"the release changed since it was reviewed ({named}): " + again,
+        errors=[{"source": name, "message": change} for name, change in changes],
+        digest=current)
+
+
+def _set_status(ctx: Context, connection: Connection, session_id: str, status: str,
+                reason: str | None) -> None:
+    connection.execute(update(schema.sessions).where(schema.sessions.c.id == session_id)
+                       .values(status=status, reason=reason, updated_at=ctx.now()))
+
+
+def _commit(ctx: Context, connection: Connection, principal: Principal,
+            session_id: str) -> SessionView:
     row = records.fresh(connection, session_id)
-    now = registry.now()
+    now = ctx.now()
     completed = connection.execute(select(schema.files).where(
         schema.files.c.session_id == session_id, schema.files.c.status == "completed")).all()
     for file in completed:
@@ -97,77 +225,45 @@ def _commit(registry: Registry, connection: Connection, session_id: str) -> Sess
             filename=file.filename, project=row.project, version=row.version,
             sha256=file.sha256, size=file.size, attestations=file.attestations,
             session_id=session_id, published_at=now))
-    connection.execute(update(schema.sessions).where(schema.sessions.c.id == session_id)
-                       .values(status="published", reason=None, updated_at=now))
-    return records.session_view(connection, records.fresh(connection, session_id),
-                                registry.clock())
+    _set_status(ctx, connection, session_id, "published", None)
+    history.record(ctx, connection, session_id, principal, "published")
+    return records.session_view(connection, records.fresh(connection, session_id), ctx.clock())
 
 
-def _fail(registry: Registry, session_id: str, reason: str) -> None:
-    with registry.db.write() as connection:
-        connection.execute(update(schema.sessions).where(schema.sessions.c.id == session_id)
-                           .values(status="error", reason=reason, updated_at=registry.now()))
+def _cancel(ctx: Context, connection: Connection, principal: Principal, row: Any) -> SessionView:
+    _set_status(ctx, connection, row.id, "canceled", f"canceled by {principal.actor}")
+    history.record(ctx, connection, row.id, principal, "canceled")
+    return records.session_view(connection, records.fresh(connection, row.id), ctx.clock())
 
 
-def cancel(registry: Registry, principal: Principal, session_id: str,
-           otp: str | None) -> SessionView:
-    """Discard the session and its files (PEP 694 cancel)."""
-    registry.accounts.require_maintainer(principal)
-    with registry.db.read() as connection:
-        registry._editable(connection, principal, session_id)
-    registry.accounts.check_otp(principal, otp)
-    return discard(registry, principal, session_id)
+def _promoted(ctx: Context, principal: Principal, row: Any, settings: Any) -> SessionView:
+    """Send a ``processing`` session upstream, then publish it here; on any failure the
+    session moves to ``error`` with the reason (never left ``processing``)."""
+    with ctx.db.read() as connection:
+        view = records.session_view(connection, records.fresh(connection, row.id), ctx.clock())
+    try:
+        promote(settings, view, ctx.blobs)
+    except UpstreamFailed as failure:
+        reason = f"promotion to {settings.upstream_url} failed: {failure}"
+        _fail(ctx, row.id, reason)
+        raise UpstreamFailed(reason) from None
+    except Exception as failure:  # anything at all: the session must not stay processing
+        log.exception("promotion of session %s failed", row.id)
+        reason = (f"promotion to {settings.upstream_url} failed unexpectedly "
+                  f"({type(failure).__name__}); publish again once the cause is fixed")
+        _fail(ctx, row.id, reason)
+        raise UpstreamFailed(reason) from None
+    try:
+        with ctx.db.write() as connection:
+            return _commit(ctx, connection, principal, row.id)
+    except IntegrityError:
+        # a legacy direct upload took one of the names while the files went upstream
+        reason = "a file of this session was published by another upload meanwhile"
+        _fail(ctx, row.id, reason)
+        raise Conflict(reason) from None
 
 
-#: most sessions one batch decision may name
-MAX_BATCH = 100
-
-
-def decide_many(registry: Registry, principal: Principal, action: str,
-                session_ids: list[str], otp: str | None,
-                ) -> tuple[list[SessionView], tuple[str, Problem] | None]:
-    """Publish or cancel several sessions under one one-time password (index-specific).
-
-    A maintainer reviewing a batch types one code, as pnpm approves several staged versions
-    at once; the code is still spent once, on this one request. Every session is checked
-    before the code is, so a refused batch burns nothing. Sessions are then decided in order;
-    the first failure stops the batch and is returned with the sessions already decided.
-    """
-    if action not in ("publish", "cancel"):
-        raise BadRequest("action must be publish or cancel")
-    if not session_ids or len(session_ids) > MAX_BATCH or len(set(session_ids)) != len(session_ids):
-        raise BadRequest(f"name from 1 to {MAX_BATCH} different sessions")
-    registry.accounts.require_maintainer(principal)
-    check = _publishable if action == "publish" else _editable
-    with registry.db.read() as connection:
-        for session_id in session_ids:
-            check(registry, connection, principal, session_id)
-    registry.accounts.check_otp(principal, otp)
-    decided: list[SessionView] = []
-    for session_id in session_ids:
-        try:
-            if action == "publish":
-                decided.append(release(registry, principal, session_id))
-            else:
-                decided.append(discard(registry, principal, session_id))
-        except Problem as problem:
-            return decided, (session_id, problem)
-    return decided, None
-
-
-def _editable(registry: Registry, connection: Connection, principal: Principal,
-              session_id: str) -> Any:
-    return registry._editable(connection, principal, session_id)
-
-
-def discard(registry: Registry, principal: Principal, session_id: str) -> SessionView:
-    """Cancel without the OTP step (the caller has authorized it)."""
-    with registry.db.write() as connection:
-        row = registry._editable(connection, principal, session_id)
-        connection.execute(update(schema.sessions).where(schema.sessions.c.id == row.id)
-                           .values(status="canceled", reason=f"canceled by {principal.actor}",
-                                   updated_at=registry.now()))
-        view = records.session_view(connection, records.fresh(connection, row.id),
-                                    registry.clock())
-    registry.collect_garbage([file.sha256 for file in view.files])
-    return view
+def _fail(ctx: Context, session_id: str, reason: str) -> None:
+    with ctx.db.write() as connection:
+        _set_status(ctx, connection, session_id, "error", reason)
+        history.record(ctx, connection, session_id, None, "error", reason=reason)

@@ -1,26 +1,40 @@
-"""Reading sessions and files from the database into views, and the queries shared by the
-service's operations."""
+"""Reading sessions and files from the database into views, and the queries the use cases
+share. The storage layer's read side: no rules, no HTTP."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, select
 from sqlalchemy.engine import Row
 
+from ..digest import release_digest
+from ..models import Check, Finding
 from . import schema
-from .views import FileView, ReleasedFile, SessionView
+from .views import Event, FileView, ReleasedFile, SessionView, ValidationReport
 
 #: the reason a session that outlived ``expires-at`` shows
 EXPIRED = "the session expired before it was published"
 
+_Record = TypeVar("_Record", Finding, Check)
 
-def file_view(row: Row[Any], expires_at: int) -> FileView:
+
+def from_json(kind: type[_Record], items: Iterable[Any]) -> tuple[_Record, ...]:
+    """Findings or checks stored as their ``as_json`` documents, read back (keys the
+    dataclass does not have are left out, so older and newer rows both read)."""
+    names = {field.name for field in dataclasses.fields(kind)}
+    return tuple(kind(**{k: v for k, v in item.items() if k in names}) for item in items)
+
+
+def file_view(row: Row[Any], expires_at: int, *, replaced: bool = False) -> FileView:
     return FileView(
         id=row.id, session_id=row.session_id, filename=row.filename, size=row.size,
         hashes=json.loads(row.hashes), status=row.status, received=bool(row.received),
         has_attestations=row.attestations is not None, reason=row.reason, expires_at=expires_at,
+        findings=from_json(Finding, json.loads(row.findings or "[]")), replaced=replaced,
     )
 
 
@@ -30,20 +44,51 @@ def is_expired(row: Row[Any], now: float) -> bool:
     return row.status in ("open", "error") and row.expires_at <= now
 
 
+def events(connection: Connection, session_id: str) -> tuple[Event, ...]:
+    """The session's history, oldest first."""
+    rows = connection.execute(select(schema.events).where(schema.events.c.session_id == session_id)
+                              .order_by(schema.events.c.id))
+    return tuple(Event(row.at, row.event, row.actor, row.actor_type, row.filename, row.sha256,
+                       row.previous_sha256, row.reason) for row in rows)
+
+
+def _report(row: Row[Any], files: tuple[FileView, ...]) -> ValidationReport | None:
+    completed = [file for file in files if file.status == "completed"]
+    if not completed:
+        return None
+    stored = json.loads(row.report) if row.report else {}
+    digest = release_digest({file.filename: file.sha256 for file in completed})
+    current = stored.get("digest") == digest
+    return ValidationReport(
+        digest=digest,
+        findings=tuple(finding for file in completed for finding in file.findings),
+        checks=from_json(Check, stored.get("checks", [])) if current else (),
+        error=stored.get("error") if current else "the report for these files is not ready",
+    )
+
+
 def session_view(connection: Connection, row: Row[Any], now: float) -> SessionView:
-    """The session with its files that are not canceled."""
+    """The session with its files that are not canceled, its history and its report."""
     status, reason = row.status, row.reason
     if is_expired(row, now):
         status, reason = "canceled", EXPIRED
+    history = events(connection, row.id)
+    # a name whose latest completion was a replacement: other bytes were reviewable before
+    latest: dict[str, str] = {}
+    for event in history:
+        if event.filename and event.event in ("added", "replaced"):
+            latest[event.filename] = event.event
     rows = connection.execute(
         select(schema.files)
         .where(schema.files.c.session_id == row.id, schema.files.c.status != "canceled")
         .order_by(schema.files.c.filename))
+    files = tuple(file_view(file, row.expires_at, replaced=latest.get(file.filename) == "replaced")
+                  for file in rows)
     return SessionView(
         id=row.id, token=row.token, project=row.project, name=row.name, version=row.version,
         status=status, reason=reason, actor=row.actor, actor_type=row.actor_type,
         created_at=row.created_at, updated_at=row.updated_at, expires_at=row.expires_at,
-        files=tuple(file_view(file, row.expires_at) for file in rows),
+        files=files, events=history, report=_report(row, files),
     )
 
 
@@ -67,6 +112,13 @@ def fresh(connection: Connection, session_id: str) -> Row[Any]:
 def load_file(connection: Connection, session_id: str, file_id: str) -> Row[Any] | None:
     return connection.execute(select(schema.files).where(
         schema.files.c.id == file_id, schema.files.c.session_id == session_id)).first()
+
+
+def live_files(connection: Connection, session_id: str) -> list[Row[Any]]:
+    """The session's files that are not canceled, by file name."""
+    return list(connection.execute(select(schema.files).where(
+        schema.files.c.session_id == session_id, schema.files.c.status != "canceled")
+        .order_by(schema.files.c.filename)))
 
 
 def live_session(connection: Connection, project: str, version_key: str) -> Row[Any] | None:

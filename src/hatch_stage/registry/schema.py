@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 #: session states in which a session still holds its name and version (PEP 694)
@@ -107,6 +108,8 @@ sessions = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=False),
+    # the validation report's quality checks, JSON {"digest", "checks", "error"} (version 2)
+    Column("report", Text),
 )
 Index(
     "one_live_session_per_release", sessions.c.project, sessions.c.version_key, unique=True,
@@ -131,6 +134,8 @@ files = Table(
     Column("attestations", Text),
     Column("reason", Text),
     Column("created_at", BigInteger, nullable=False),
+    # what the registry's inspection found in a completed file, a JSON array (version 2)
+    Column("findings", Text),
 )
 Index(
     "one_live_file_per_name", files.c.session_id, files.c.filename, unique=True,
@@ -157,14 +162,37 @@ used_jwts = Table(
     Column("expires_at", BigInteger, nullable=False),
 )
 
+# a session's history: every file added, replaced, removed or failed, and the decisions, by
+# whom and when (version 2); the order of ``id`` is the order things happened in
+events = Table(
+    "session_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("session_id", String(36), ForeignKey("sessions.id"), nullable=False, index=True),
+    Column("at", BigInteger, nullable=False),
+    Column("event", String(16), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("actor_type", String(16), nullable=False),
+    Column("filename", String(255)),
+    Column("sha256", String(64)),
+    Column("previous_sha256", String(64)),
+    Column("reason", Text),
+)
 
-def _create_v1(connection: Connection) -> None:
-    # version 1 is "everything above"; a later version changes tables through its own
-    # migration function and must first freeze what version 1 created
+
+def create(connection: Connection) -> None:
+    """A new database: every table as this version defines it."""
     metadata.create_all(connection)
 
 
-#: migrations in order; MIGRATIONS[n] brings a database from version n to n + 1
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_create_v1,)
+def _history_v2(connection: Connection) -> None:
+    # version 1 had neither the history nor the inspection results
+    events.create(connection, checkfirst=True)
+    connection.execute(text("ALTER TABLE files ADD COLUMN findings TEXT"))
+    connection.execute(text("ALTER TABLE sessions ADD COLUMN report TEXT"))
+
+
+#: upgrades in order; UPGRADES[n] brings a database from version n + 1 to n + 2 (a new
+#: database is created at the current version by :func:`create`)
+UPGRADES: tuple[Callable[[Connection], None], ...] = (_history_v2,)
 #: the schema version this code writes
-SCHEMA_VERSION = len(MIGRATIONS)
+SCHEMA_VERSION = 1 + len(UPGRADES)

@@ -25,7 +25,6 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
-from . import index
 from .documents import rfc3339
 from .problems import NotFound, Problem
 from .views import SessionView
@@ -124,7 +123,7 @@ def _project_page(request: Request, name: str, links: list[Link]) -> Response:
 def _published_links(request: Request, project: str, prefix: str) -> list[Link]:
     return [Link(file.filename, f"{prefix}files/{file.filename}", file.sha256, file.size,
                  file.published_at)
-            for file in index.released_files(registry_of(request), project)]
+            for file in registry_of(request).released_files(project)]
 
 
 def _normalized(request: Request, project: str) -> Response | None:
@@ -136,14 +135,14 @@ def _normalized(request: Request, project: str) -> Response | None:
 
 
 async def live_root(request: Request) -> Response:
-    return _root_page(request, await call(index.projects, registry_of(request)))
+    return _root_page(request, await call(registry_of(request).published_projects))
 
 
 async def live_project(request: Request) -> Response:
     project = request.path_params["project"]
     if (redirect := _normalized(request, project)) is not None:
         return redirect
-    name = await call(index.display_name, registry_of(request), project)
+    name = await call(registry_of(request).display_name, project)
     if name is None:
         raise NotFound(f"no project {project} on this index")
     return _project_page(request, name, await call(_published_links, request, project, "../../"))
@@ -157,20 +156,19 @@ def _send(request: Request, sha256: str, filename: str) -> Response:
 
 
 async def live_file(request: Request) -> Response:
-    released = await call(index.released_file, registry_of(request),
-                          request.path_params["filename"])
+    released = await call(registry_of(request).released_file, request.path_params["filename"])
     return _send(request, released.sha256, released.filename)
 
 
 async def _stage(request: Request) -> SessionView:
-    view: SessionView = await call(index.stage_session, registry_of(request),
+    view: SessionView = await call(registry_of(request).stage_session,
                                    request.path_params["token"])
     return view
 
 
 async def stage_root(request: Request) -> Response:
     session = await _stage(request)
-    return _root_page(request, await call(index.projects, registry_of(request), session))
+    return _root_page(request, await call(registry_of(request).published_projects, session))
 
 
 async def stage_project(request: Request) -> Response:

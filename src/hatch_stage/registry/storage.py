@@ -120,12 +120,14 @@ class Database:
                         f"newer than this hatch-stage understands ({schema.SCHEMA_VERSION}); "
                         "upgrade hatch-stage"
                     )
-                for step in schema.MIGRATIONS[version:]:
-                    step(connection)
                 if version == 0:
+                    schema.create(connection)
                     connection.execute(insert(schema.schema_version).values(
                         version=schema.SCHEMA_VERSION))
-                elif version < schema.SCHEMA_VERSION:
+                    return schema.SCHEMA_VERSION
+                for step in schema.UPGRADES[version - 1:]:
+                    step(connection)
+                if version < schema.SCHEMA_VERSION:
                     connection.execute(update(schema.schema_version).values(
                         version=schema.SCHEMA_VERSION))
         except OperationalError as error:

@@ -14,7 +14,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx2
 import jwt
@@ -23,11 +23,9 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import http
 from . import schema
+from .context import Context
 from .problems import Unprocessable
 from .views import Publisher
-
-if TYPE_CHECKING:
-    from .service import Registry
 
 #: how long a JWKS fetched from a URL is reused
 JWKS_TTL = 300
@@ -73,8 +71,8 @@ def matches(publisher: Publisher, claims: dict[str, Any]) -> bool:
 class TrustedPublishing:
     """Verifies OIDC tokens against configured publishers and mints stage tokens."""
 
-    def __init__(self, registry: Registry) -> None:
-        self.registry = registry
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
         self._jwks_cache: dict[str, tuple[float, dict[str, Any]]] = {}
 
     def _jwks(self, source: str) -> dict[str, Any]:
@@ -106,7 +104,7 @@ class TrustedPublishing:
                 raise jwt.InvalidTokenError("no key with the token's kid")
             claims: dict[str, Any] = jwt.decode(
                 token, key=candidates[0].key, algorithms=["RS256"],
-                audience=self.registry.settings.audience, issuer=publisher.issuer,
+                audience=self.ctx.settings.audience, issuer=publisher.issuer,
                 leeway=LEEWAY, options={"require": ["exp", "iat", "iss", "aud"]})
         except jwt.PyJWTError as error:
             raise refused("invalid-token", f"the token is not valid: {error}") from None
@@ -118,7 +116,7 @@ class TrustedPublishing:
             issuer = str(jwt.decode(token, options={"verify_signature": False}).get("iss", ""))
         except jwt.PyJWTError:
             raise refused("invalid-payload", "the token is not a JWT") from None
-        publishers = self.registry.projects.publishers(issuer=issuer)
+        publishers = self.ctx.projects.publishers(issuer=issuer)
         if not publishers:
             raise refused("invalid-publisher", f"no trusted publisher is configured for issuer "
                                                f"{issuer!r}")
@@ -144,20 +142,20 @@ class TrustedPublishing:
         return self._issue(matching, claims)
 
     def _issue(self, matching: list[Publisher], claims: dict[str, Any]) -> Minted:
-        registry = self.registry
-        now = registry.now()
+        ctx = self.ctx
+        now = ctx.now()
         projects = tuple(sorted({publisher.project for publisher in matching}))
         jti = claims.get("jti")
         try:
-            with registry.db.write() as connection:
+            with ctx.db.write() as connection:
                 connection.execute(delete(schema.used_jwts)
                                    .where(schema.used_jwts.c.expires_at < now))
                 if isinstance(jti, str) and jti:
                     connection.execute(insert(schema.used_jwts).values(
                         jti=jti[:255], expires_at=int(claims["exp"]) + LEEWAY))
-                new = registry.accounts.issue(
+                new = ctx.accounts.issue(
                     connection, projects, "stage", publisher_id=matching[0].id,
-                    expires_in=registry.settings.minted_lifetime)
+                    expires_in=ctx.settings.minted_lifetime)
         except IntegrityError:
             raise refused("invalid-reuse-token", "this token was already exchanged") from None
         assert new.expires_at is not None

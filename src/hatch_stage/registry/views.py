@@ -10,6 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ..digest import release_digest
+from ..models import Check, Finding, quality_score
+
 #: what a token allows: ``stage`` creates sessions and uploads; ``maintain`` also publishes
 #: and cancels (each with a one-time password)
 Role = Literal["stage", "maintain"]
@@ -59,10 +62,50 @@ class FileView:
     #: why the file is in error, if it is
     reason: str | None
     expires_at: int
+    #: what the registry's secret scan and blocked-file rules found in it (completed files)
+    findings: tuple[Finding, ...] = ()
+    #: this name held other completed bytes earlier in the session (see the history)
+    replaced: bool = False
 
     @property
     def sha256(self) -> str:
         return self.hashes["sha256"]
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of a session's history: who changed what, and when."""
+
+    at: int
+    #: created, added, replaced, removed, failed, published, canceled or error
+    event: str
+    #: user name, ``publisher:<id>`` or ``local`` (``registry`` for the registry itself)
+    actor: str
+    actor_type: str
+    filename: str | None = None
+    #: the file's sha256 after the event (added, replaced)
+    sha256: str | None = None
+    #: the sha256 it had before (replaced, removed)
+    previous_sha256: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """What the registry's inspection found in a release: the client's scan and score."""
+
+    #: the release digest the checks were computed for
+    digest: str
+    #: findings of every completed file (kept per file, so always current)
+    findings: tuple[Finding, ...]
+    #: the quality checks of the whole release
+    checks: tuple[Check, ...]
+    #: why the checks could not be computed, if they could not
+    error: str | None = None
+
+    @property
+    def score(self) -> int:
+        return quality_score(self.checks)
 
 
 @dataclass(frozen=True)
@@ -87,14 +130,37 @@ class SessionView:
     expires_at: int
     #: the files not canceled, by file name
     files: tuple[FileView, ...] = field(default=())
+    #: the history, oldest first
+    events: tuple[Event, ...] = field(default=())
+    #: the validation report, once a file is completed
+    report: ValidationReport | None = None
 
     @property
     def notices(self) -> list[str]:
         return [self.reason] if self.reason else []
 
     @property
+    def completed(self) -> dict[str, str]:
+        """``{filename: sha256}`` of the completed files: the release as it would publish."""
+        return {file.filename: file.sha256 for file in self.files if file.status == "completed"}
+
+    @property
+    def digest(self) -> str:
+        """The release digest of the completed files (see :mod:`hatch_stage.digest`)."""
+        return release_digest(self.completed)
+
+    @property
     def editable(self) -> bool:
         return self.status in ("open", "error")
+
+
+@dataclass(frozen=True)
+class Approval:
+    """One session a maintainer decides, with the release digest they reviewed."""
+
+    session_id: str
+    #: the digest of the files the approver saw (None: an unbound approval)
+    digest: str | None = None
 
 
 @dataclass(frozen=True)

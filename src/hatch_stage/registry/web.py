@@ -155,4 +155,5 @@ def problem_response(request: Request, problem: Problem) -> Response:
         "code": problem.code,
         "meta": {"api-version": "2.0"},
         "errors": problem.errors,
+        **problem.extensions,
     }, problem.status, headers, media_type="application/problem+json")

@@ -9,7 +9,7 @@ it demands a fresh one (npm registries refuse a code twice), ``otp`` is asked ag
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..errors import HatchStageError, OtpRequired
@@ -22,30 +22,43 @@ def decide_many(
     stage_ids: Iterable[str],
     otp: Callable[[], str],
     code: str | None = None,
+    *,
+    digests: Mapping[str, str] | None = None,
+    allow_secrets: bool = False,
 ) -> list[dict[str, Any]]:
     """Approve (or reject) every id in turn; returns one result per id.
 
     :param otp: asked for a code when the registry wants one; it raises to give up, and
         returning the code that was just refused also gives up
     :param code: a code to try first (``--otp``)
+    :param digests: stage id -> the digest its approval is bound to (what was reviewed)
+    :param allow_secrets: approve despite findings of the registry's scan that block
 
     Every id is checked before any request. When a later id fails, the error says which ids
     were already decided.
     """
     ids = [client.check_id(stage_id) for stage_id in stage_ids]
+    bound = dict(digests or {})
     if len(ids) > 1:
         batch: list[dict[str, Any]] | None = _with_codes(
-            lambda current: client.decide_batch(action, ids, current), otp, code
+            lambda current: client.decide_batch(
+                action, ids, current, bound, allow_secrets=allow_secrets
+            ),
+            otp,
+            code,
         )
         if batch is not None:
             return batch
-    decide = client.approve if action == "approve" else client.reject
     results: list[dict[str, Any]] = []
     for stage_id in ids:
-        try:
-            result, code = _with_codes(
-                functools.partial(decide, stage_id), otp, code, keep_code=True
+        if action == "approve":
+            decide: Callable[[str | None], Any] = functools.partial(
+                client.approve, stage_id, digest=bound.get(stage_id), allow_secrets=allow_secrets
             )
+        else:
+            decide = functools.partial(client.reject, stage_id)
+        try:
+            result, code = _with_codes(decide, otp, code, keep_code=True)
         except HatchStageError as error:
             raise _after(error, results, action) from None
         results.append({"stageId": stage_id, "result": dict(result)})

@@ -37,6 +37,12 @@ class StagedItem:
     status: str | None = None
     #: the registry's own record, for --json
     raw: Mapping[str, Any] = field(default_factory=dict)
+    #: what an approval of exactly this release names: the release digest of its files
+    #: (Python, :mod:`hatch_stage.digest`) or its tarball's integrity (npm); None when the
+    #: registry reports nothing to bind to
+    digest: str | None = None
+    #: the files an approval would publish, file name -> the hash shown for it
+    files: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -123,17 +129,32 @@ class StageClient(ABC):
         """One staged release."""
 
     @abstractmethod
+    def fetch(self, stage_id: str, directory: Path) -> tuple[StagedItem, builtins.list[Path]]:
+        """Write every file of the staged release into ``directory``, hashes verified; the
+        release as it was downloaded, and the files written."""
+
     def download(self, stage_id: str, directory: Path) -> builtins.list[Path]:
         """Write every file of the staged release into ``directory``, hashes verified."""
+        return self.fetch(stage_id, directory)[1]
 
     @abstractmethod
-    def approve(self, stage_id: str, otp: str | None) -> Mapping[str, Any]:
-        """Make the staged release live; ``otp`` is the one-time password, when needed."""
+    def approve(
+        self, stage_id: str, otp: str | None, digest: str | None = None, *,
+        allow_secrets: bool = False,
+    ) -> Mapping[str, Any]:
+        """Make the staged release live; ``otp`` is the one-time password, when needed.
+
+        :param digest: the :attr:`StagedItem.digest` the approver reviewed: the release goes
+            live only if it still has it (else a ``changed_since_review`` error)
+        :param allow_secrets: publish despite findings of the registry's scan that block
+        """
 
     def decide_batch(
-        self, action: str, stage_ids: builtins.list[str], otp: str | None
+        self, action: str, stage_ids: builtins.list[str], otp: str | None,
+        digests: Mapping[str, str] | None = None, *, allow_secrets: bool = False,
     ) -> builtins.list[dict[str, Any]] | None:
-        """Approve or reject several releases in one request under one code.
+        """Approve or reject several releases in one request under one code, each approval
+        bound to its digest in ``digests``.
 
         None when the registry has no such request (then each id is decided on its own).
         Returns ``[{"stageId", "result"}]``; raises when the batch stopped partway, naming

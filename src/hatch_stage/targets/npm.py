@@ -59,15 +59,30 @@ def check_stage_id(stage_id: str) -> str:
     return stage_id.lower()
 
 
+def integrity_of(record: Mapping[str, Any]) -> str | None:
+    """What the registry says identifies the staged tarball: its ``integrity`` (SRI), else
+    ``sha1:<shasum>``; None when it says neither. The npm stage API has no release digest, so
+    this is what an approval is checked against."""
+    integrity = record.get("integrity")
+    if isinstance(integrity, str) and integrity:
+        return integrity
+    shasum = record.get("shasum")
+    return f"sha1:{shasum}" if isinstance(shasum, str) and shasum else None
+
+
 def _item(record: Mapping[str, Any]) -> StagedItem:
+    name, version = str(record.get("packageName", "")), str(record.get("version", ""))
+    digest = integrity_of(record)
     return StagedItem(
         stage_id=str(record.get("id", "")),
-        name=str(record.get("packageName", "")),
-        version=str(record.get("version", "")),
+        name=name,
+        version=version,
         tag=record.get("tag"),
         created_at=record.get("createdAt"),
         status="staged",
         raw=dict(record),
+        digest=digest,
+        files={f"{name.lstrip('@').replace('/', '-')}-{version}.tgz": digest} if digest else {},
     )
 
 
@@ -218,7 +233,7 @@ class NpmStageClient(StageClient):
             raise self._fail(response, RegistryError, what)
         return _item(_json(response, RegistryError, what))
 
-    def download(self, stage_id: str, directory: Path) -> builtins.list[Path]:
+    def fetch(self, stage_id: str, directory: Path) -> tuple[StagedItem, builtins.list[Path]]:
         item = self.view(stage_id)
         what = f"download staged version {item.stage_id}"
         # npm stage download's name; the registry's words are made safe for a file name
@@ -235,11 +250,29 @@ class NpmStageClient(StageClient):
                 response.close()
         # npm records a sha1 "shasum" per staged tarball; a registry without one is not checked
         expected = str(item.raw.get("shasum") or "") or None
-        return [http.save_verified(response, target, "sha1", expected, what)]
+        return item, [http.save_verified(response, target, "sha1", expected, what)]
 
-    def approve(self, stage_id: str, otp: str | None) -> Mapping[str, Any]:
+    def approve(
+        self, stage_id: str, otp: str | None, digest: str | None = None, *,
+        allow_secrets: bool = False,
+    ) -> Mapping[str, Any]:
+        """Approve; with ``digest``, only if the staged tarball still has that integrity.
+
+        The npm stage API cannot bind an approval to a tarball, so the check is a view just
+        before the approval: a tarball swapped between the two requests would still go out
+        (docs/npm.md). ``allow_secrets`` has no meaning here (npm registries do not scan).
+        """
         stage_id = check_stage_id(stage_id)
         what = f"approve staged version {stage_id}"
+        if digest is not None:
+            current = self.view(stage_id).digest
+            if current != digest:
+                raise RegistryError(
+                    f"not approved: staged version {stage_id} changed since it was reviewed "
+                    f"(its tarball was {digest}, it is now {current or 'unknown'}); view it "
+                    "again and approve what you see",
+                    code="changed_since_review",
+                )
         response = self._with_second_factor("POST", f"-/stage/{stage_id}/approve", otp, what)
         if response.status_code not in (200, 201):
             raise self._fail(response, RegistryError, what, resent=False,

@@ -28,6 +28,7 @@ from packaging.utils import (
 from packaging.version import Version
 
 from .. import http
+from ..digest import release_digest
 from ..errors import OtpRequired, RegistryError, UploadError
 from ..models import Artifact, Attestation, Credentials, Project, StagedRelease
 from ..progress import transfer
@@ -53,6 +54,22 @@ STAGE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 PROCESSING_WAIT = 60.0
 #: what shows whether a request that was not resent took effect after all
 CHECK = "hatch-stage list"
+#: the registry's problem codes that reach the user as they are (``error_code``): they say
+#: more than the HTTP status does (docs/registry.md, *Problem codes*)
+PASSED_ON = frozenset({
+    "changed_since_review", "digest_required", "files_not_ready", "secrets_found",
+    "invalid_file", "promotion_failed",
+})
+
+
+def _problem_code(response: httpx2.Response) -> str | None:
+    """The ``code`` member of a problem document, if the answer is one."""
+    try:
+        document = response.json()
+    except ValueError:
+        return None
+    code = document.get("code") if isinstance(document, dict) else None
+    return code if isinstance(code, str) else None
 
 
 def check_stage_id(stage_id: str) -> str:
@@ -133,6 +150,9 @@ class Pep694Client(StageClient):
         :param resent: False for a request never sent twice (it carries a one-time password)
         :param check: the command that shows whether such a request took effect after all
         """
+        code = _problem_code(response)
+        if code in PASSED_ON:
+            raise RegistryError(f"could not {what}: {http.problem_detail(response)}", code=code)
         if response.status_code == 401 and "otp" in response.headers.get(
             "www-authenticate", ""
         ).lower():
@@ -169,7 +189,7 @@ class Pep694Client(StageClient):
             page += 1
 
     def view(self, stage_id: str) -> StagedItem:
-        return item_of(self.session(stage_id))
+        return item_of(self.session(stage_id), checked=True)
 
     def session(self, stage_id: str) -> dict[str, Any]:
         document: dict[str, Any] = self._call(
@@ -177,8 +197,9 @@ class Pep694Client(StageClient):
         ).json()
         return document
 
-    def download(self, stage_id: str, directory: Path) -> builtins.list[Path]:
+    def fetch(self, stage_id: str, directory: Path) -> tuple[StagedItem, builtins.list[Path]]:
         document = self.session(stage_id)
+        item = item_of(document, checked=True)
         directory.mkdir(parents=True, exist_ok=True)
         written = []
         for filename, entry in sorted(document.get("files", {}).items()):
@@ -187,7 +208,7 @@ class Pep694Client(StageClient):
             written.append(self._download_file(filename, entry, directory))
         if not written:
             raise RegistryError(f"stage {stage_id} has no completed files to download")
-        return written
+        return item, written
 
     def _download_file(self, filename: str, entry: Mapping[str, Any], directory: Path) -> Path:
         # the staged sha256 is always checked: a file without one is refused, not trusted
@@ -208,12 +229,20 @@ class Pep694Client(StageClient):
             self._fail(response, what)
         return http.save_verified(response, directory / filename, "sha256", expected or "", what)
 
-    def approve(self, stage_id: str, otp: str | None) -> Mapping[str, Any]:
+    def approve(
+        self, stage_id: str, otp: str | None, digest: str | None = None, *,
+        allow_secrets: bool = False,
+    ) -> Mapping[str, Any]:
         url = f"{self._session_url(stage_id)}/publish"
         # a one-time password is spent once: an approval is never resent after a 5xx
         what = f"approve stage {stage_id}"
+        body: dict[str, Any] = {}
+        if digest is not None:
+            body["release-digest"] = digest  # the registry publishes only these files
+        if allow_secrets:
+            body["allow-secrets"] = True
         document = self._call(
-            "POST", url, what, otp=otp, document={}, idempotent=False, check=_view(stage_id)
+            "POST", url, what, otp=otp, document=body, idempotent=False, check=_view(stage_id)
         ).json()
         return self._settled(stage_id, document)
 
@@ -229,9 +258,16 @@ class Pep694Client(StageClient):
         return document
 
     def decide_batch(
-        self, action: str, stage_ids: builtins.list[str], otp: str | None
+        self, action: str, stage_ids: builtins.list[str], otp: str | None,
+        digests: Mapping[str, str] | None = None, *, allow_secrets: bool = False,
     ) -> builtins.list[dict[str, Any]] | None:
         verb = "approve" if action == "approve" else "reject"
+        bound = dict(digests or {})
+        sessions: builtins.list[Any] = [
+            {"id": stage_id, "release-digest": bound[stage_id]}
+            if verb == "approve" and stage_id in bound else stage_id
+            for stage_id in stage_ids
+        ]
         response = http.send(
             self.http,
             "POST",
@@ -243,7 +279,8 @@ class Pep694Client(StageClient):
             json={
                 "meta": META,
                 "action": "publish" if verb == "approve" else "cancel",
-                "sessions": stage_ids,
+                "sessions": sessions,
+                **({"allow-secrets": True} if allow_secrets and verb == "approve" else {}),
             },
         )
         if response.status_code in (404, 405):
@@ -256,13 +293,13 @@ class Pep694Client(StageClient):
             {"stageId": str(session["id"]), "result": session}
             for session in document.get("sessions", [])
         ]
-        failed = document.get("failed")
+        failed = document.get("failures") or ([document["failed"]] if document.get("failed")
+                                               else [])
         if failed:
             done = ", ".join(result["stageId"] for result in results) or "none"
+            reasons = "; ".join(f"{item.get('id')}: {item.get('detail')}" for item in failed)
             raise RegistryError(
-                f"could not {verb} {failed.get('id')}: {failed.get('detail')} "
-                f"(already {verb}d: {done})",
-                code="batch_stopped",
+                f"could not {verb} {reasons} ({verb}d: {done})", code="batch_stopped"
             )
         return results
 
@@ -443,7 +480,22 @@ def _same(entry: Mapping[str, Any] | None, artifact: Artifact) -> bool:
     return bool(entry.get("hashes", {}).get("sha256") == artifact.sha256)
 
 
-def item_of(session: Mapping[str, Any]) -> StagedItem:
+def item_of(session: Mapping[str, Any], *, checked: bool = False) -> StagedItem:
+    """A session document as a staged item; its digest is computed here, from the files the
+    document lists (``checked``: and must equal the registry's ``release-digest``)."""
+    files = {
+        str(name): str(entry.get("hashes", {}).get("sha256", ""))
+        for name, entry in (session.get("files") or {}).items()
+        if isinstance(entry, Mapping) and entry.get("status") == "completed"
+    }
+    digest = release_digest(files)
+    claimed = session.get("release-digest")
+    if checked and claimed is not None and claimed != digest:
+        raise RegistryError(
+            f"the registry's release digest for stage {session.get('id')} ({claimed}) is not "
+            f"that of the files it lists ({digest}); do not approve it",
+            code="digest_mismatch",
+        )
     return StagedItem(
         stage_id=str(session["id"]),
         name=str(session.get("name", "")),
@@ -452,6 +504,8 @@ def item_of(session: Mapping[str, Any]) -> StagedItem:
         created_at=session.get("created-at"),
         status=session.get("status"),
         raw=dict(session),
+        digest=digest,
+        files=files,
     )
 
 

@@ -1,0 +1,32 @@
+"""The registry's server-wide settings (what ``hatch-stage serve`` flags set)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..config import ScanLimits
+
+
+@dataclass(frozen=True)
+class RegistrySettings:
+    """Server-wide knobs; the defaults suit a local registry."""
+
+    #: how long a new session lives (PEP 694 recommends no less than a week)
+    session_lifetime: int = 7 * 24 * 3600
+    #: how long a session may live in total, extensions included
+    max_lifetime: int = 30 * 24 * 3600
+    #: the largest file accepted
+    max_file_size: int = 10 * 1024**3
+    #: the OIDC audience trusted-publishing JWTs must carry
+    audience: str = "hatch-stage"
+    #: lifetime of a token minted by trusted publishing
+    minted_lifetime: int = 15 * 60
+    #: a blob unreferenced for this long may be deleted
+    gc_grace: int = 60
+    #: a session stuck in ``processing`` this long was interrupted (killed during promotion)
+    processing_timeout: int = 30 * 60
+    #: whether publishing needs the release digest the approver reviewed
+    #: (``serve --accept-unbound-approvals`` turns it off for PEP 694 clients that send none)
+    require_digest: bool = True
+    #: the archive bounds staged files are read under: the client's defaults
+    limits: ScanLimits = field(default_factory=ScanLimits)
