@@ -28,6 +28,7 @@ __all__ = ["Config", "ScanLimits", "load", "parse_table", "read_project_table", 
 PIN_STYLES = ("exact", "compatible", "minimum")
 TARGETS = ("python", "npm")
 ACCESS = ("public", "restricted")
+SCAN_MODES = ("default", "exact")
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,14 @@ class Config:
     min_score: int | None = None
     #: skip the secret scan's verdict (findings are still reported)
     allow_secrets: bool = False
+    #: block on every secret finding, low confidence too
+    strict: bool = False
+    #: "default" (confidence rules, provider detectors, known non-secrets dropped) or "exact"
+    #: (detect-secrets' findings exactly, each one blocking)
+    scan_mode: str = "default"
+    #: file paths (fnmatch patterns) a team has reviewed: they may ship although their name or
+    #: content marks them as credential files; secrets inside them are still scanned
+    accept_files: tuple[str, ...] = ()
     #: True/False forces provenance on/off; None follows the environment
     provenance: bool | None = None
     #: a pre-made attestation or bundle to attach instead of signing
@@ -87,6 +96,16 @@ class Config:
 
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)
+
+    @property
+    def exact_scan(self) -> bool:
+        """Whether findings must be exactly detect-secrets' (``scan-mode = "exact"``)."""
+        return self.scan_mode == "exact"
+
+    @property
+    def strict_gate(self) -> bool:
+        """Whether every finding blocks: ``strict``, and always in the exact scan mode."""
+        return self.strict or self.exact_scan
 
 
 def _string(key: str, value: Any) -> str:
@@ -189,6 +208,9 @@ _KEYS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "access": ("access", _choice(ACCESS)),
     "min-score": ("min_score", _score),
     "allow-secrets": ("allow_secrets", _bool),
+    "strict": ("strict", _bool),
+    "scan-mode": ("scan_mode", _choice(SCAN_MODES)),
+    "accept-files": ("accept_files", _names),
     "provenance": ("provenance", _bool),
     "provenance-file": ("provenance_file", _path),
     "pin": ("pin", _choice(PIN_STYLES)),
@@ -209,6 +231,8 @@ ENVIRONMENT = {
     "HATCH_STAGE_REGISTRY": "registry",
     "HATCH_STAGE_MIN_SCORE": "min-score",
     "HATCH_STAGE_ALLOW_SECRETS": "allow-secrets",
+    "HATCH_STAGE_STRICT": "strict",
+    "HATCH_STAGE_SCAN_MODE": "scan-mode",
 }
 
 

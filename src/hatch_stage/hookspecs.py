@@ -26,7 +26,16 @@ import pluggy
 
 from .config import Config
 from .diff.model import ChangedMember, Flag, ReleaseDiff
-from .models import Artifact, Attestation, Check, Credentials, Finding, Project, StagedRelease
+from .models import (
+    Artifact,
+    Attestation,
+    Check,
+    Credentials,
+    Finding,
+    Project,
+    ScanNote,
+    StagedRelease,
+)
 
 NAME = "hatch_stage"
 
@@ -83,12 +92,15 @@ def hatch_stage_rewrite(
 @_every
 def hatch_stage_scan(
     artifacts: Sequence[Artifact], project: Project, config: Config
-) -> list[Finding]:
+) -> list[Finding | ScanNote]:
     """Look for secrets and files that must never ship. Called after rewrite.
 
-    All plugins run; their findings are merged. Any finding blocks the stage unless
-    ``config.allow_secrets``. Read archives only through :mod:`hatch_stage.archive` so the
-    safety limits hold, and never put a secret itself into a Finding.
+    All plugins run; their findings are merged. A finding of high confidence (the default)
+    blocks the stage; a low one is reported for the reviewer and blocks only under
+    ``config.strict_gate``; nothing blocks under ``config.allow_secrets``. A plugin may add
+    :class:`ScanNote` items for what it could not scan as usual. Read archives only through
+    :mod:`hatch_stage.archive` so the safety limits hold, and never put a secret itself into a
+    Finding.
     """
 
 

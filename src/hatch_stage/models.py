@@ -114,6 +114,13 @@ class Finding:
     hashed_secret: str = ""
     #: which plugin reported it
     plugin: str = ""
+    #: "high" (blocks the release) or "low" (reported, does not block unless ``--strict``);
+    #: an outside plugin's finding is high unless the plugin says otherwise
+    confidence: str = "high"
+    #: the confidence rule that placed it, e.g. "provider-format" or "in-tests"
+    rule: str = ""
+    #: more about what was found, e.g. why a file is blocked
+    detail: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -124,7 +131,29 @@ class Finding:
             "masked": self.masked,
             "hashed_secret": self.hashed_secret,
             "plugin": self.plugin,
+            "confidence": self.confidence,
+            "rule": self.rule,
+            "detail": self.detail,
         }
+
+
+@dataclass(frozen=True)
+class ScanNote:
+    """Something the scan could not do as usual, e.g. a file its parser could not read (the
+    file was then scanned line by line). A scan plugin may return these among its findings."""
+
+    #: the artifact's file name
+    artifact: str
+    #: the member's path inside the archive
+    member: str
+    #: what happened, written for the user
+    message: str
+    #: which plugin noted it
+    plugin: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {"artifact": self.artifact, "member": self.member, "message": self.message,
+                "plugin": self.plugin}
 
 
 @dataclass(frozen=True)

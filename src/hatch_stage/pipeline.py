@@ -18,7 +18,7 @@ import pluggy
 from . import baseline
 from .config import Config
 from .errors import AuthError, HatchStageError, PackError, UploadError
-from .inspection import blocking
+from .inspection import HIGH, LOW, blocking, distinct
 from .models import (
     Artifact,
     Attestation,
@@ -26,6 +26,7 @@ from .models import (
     Credentials,
     Finding,
     Project,
+    ScanNote,
     StagedRelease,
     quality_score,
 )
@@ -44,6 +45,8 @@ class StageReport:
     checks: tuple[Check, ...] = ()
     #: findings a baseline or ``# pragma: allowlist secret`` already accepted
     baselined: int = 0
+    #: what the scan could not do as usual (e.g. a file it could not parse)
+    notes: tuple[ScanNote, ...] = ()
     registry: str | None = None
     auth_source: str | None = None
     staged: StagedRelease | None = None
@@ -57,17 +60,24 @@ class StageReport:
     def blockers(self) -> list[str]:
         """Why this release would not be staged (empty: it would)."""
         reasons = []
-        blocking_findings = blocking(self.findings, allow_secrets=self.config.allow_secrets)
+        blocking_findings = self.blocking_findings
         if blocking_findings:
-            count = len(blocking_findings)
+            count = len(distinct(blocking_findings))
+            which = "" if self.config.strict_gate else "high-confidence "
             reasons.append(
-                f"{count} secret finding{'s' if count != 1 else ''} (remove them, or pass "
-                "--allow-secrets if they are not secrets)"
+                f"{count} {which}secret finding{'s' if count != 1 else ''} (remove them; accept "
+                "reviewed ones with `hatch-stage baseline`, or pass --allow-secrets)"
             )
         minimum = self.config.min_score
         if minimum is not None and self.score < minimum:
             reasons.append(f"quality score {self.score} is below the minimum {minimum}")
         return reasons
+
+    @property
+    def blocking_findings(self) -> list[Finding]:
+        """The findings that stop this release under its settings (the one gate rule)."""
+        return blocking(self.findings, allow_secrets=self.config.allow_secrets,
+                        strict=self.config.strict_gate)
 
     @property
     def tag(self) -> str:
@@ -90,6 +100,14 @@ class StageReport:
             ],
             "findings": [finding.as_json() for finding in self.findings],
             "baselined_findings": self.baselined,
+            "secrets": {
+                "blocking": len(distinct(self.blocking_findings)),
+                "high": sum(f.confidence == HIGH for f in distinct(self.findings)),
+                "low": sum(f.confidence == LOW for f in distinct(self.findings)),
+                "strict": self.config.strict_gate,
+                "scan_mode": self.config.scan_mode,
+            },
+            "notes": [note.as_json() for note in self.notes],
             "quality": {
                 "score": self.score,
                 "min_score": self.config.min_score,
@@ -98,7 +116,9 @@ class StageReport:
         }
         if self.blockers:
             document["error"] = "; ".join(self.blockers)
-            document["error_code"] = "secrets_found" if self.findings else "score_below_minimum"
+            document["error_code"] = (
+                "secrets_found" if self.blocking_findings else "score_below_minimum"
+            )
         if self.auth_source is not None:
             document["auth"] = self.auth_source
         if self.staged is not None:
@@ -154,10 +174,21 @@ class Pipeline:
             )
         return merged
 
+    def scan_all(self, artifacts: Sequence[Artifact]) -> tuple[list[Finding], list[ScanNote]]:
+        """Every plugin's findings (none accepted yet) and notes."""
+        results = self._merged(self.hook.hatch_stage_scan, artifacts)
+        findings = [r for r in results if not isinstance(r, ScanNote)]
+        return findings, [r for r in results if isinstance(r, ScanNote)]
+
     def scan(self, artifacts: Sequence[Artifact]) -> tuple[list[Finding], int]:
         """Every plugin's findings, minus those the project's baseline already accepts."""
-        findings: list[Finding] = self._merged(self.hook.hatch_stage_scan, artifacts)
-        return baseline.without_accepted(findings, self.config.baseline)
+        findings, _notes = self.scan_all(artifacts)
+        return self.accepted(findings)
+
+    def accepted(self, findings: Sequence[Finding]) -> tuple[list[Finding], int]:
+        """``findings`` minus those the baseline and ``accept-files`` accept, and how many."""
+        return baseline.without_accepted(findings, self.config.baseline,
+                                         self.config.accept_files)
 
     def score(self, artifacts: Sequence[Artifact]) -> list[Check]:
         """Every plugin's quality checks."""
@@ -167,7 +198,8 @@ class Pipeline:
     def prepare(self, paths: Sequence[Path], workdir: Path, *, dry_run: bool = True) -> StageReport:
         """pack, rewrite, scan, score: everything that needs no network."""
         artifacts = self.rewrite(self.pack(paths, workdir), workdir)
-        findings, accepted = self.scan(artifacts)
+        found, notes = self.scan_all(artifacts)
+        findings, accepted = self.accepted(found)
         checks = self.score(artifacts)
         return StageReport(
             project=self.project,
@@ -177,6 +209,7 @@ class Pipeline:
             findings=tuple(findings),
             checks=tuple(checks),
             baselined=accepted,
+            notes=tuple(notes),
         )
 
     def stage(

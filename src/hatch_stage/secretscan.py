@@ -42,7 +42,7 @@ from __future__ import annotations
 import io
 import math
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -177,6 +177,9 @@ class Scanner:
 
         self._core = scan
         self.plugins: list[Any] = list(get_plugins())
+        #: (file name, error) for each file a transformer could not parse, since the last
+        #: :meth:`take_notes`; such a file is scanned line by line instead
+        self.unparsed: list[tuple[str, str]] = []
         self.transformers: list[Any] = list(get_transformers())
         self._cheap_refusal: dict[type, Callable[[str], bool]] = {
             ConfigFileTransformer: _config_refused,
@@ -199,6 +202,8 @@ class Scanner:
                 self.triggers.append((re.compile("|".join(DENYLIST)), True, index))
             elif name in _TRIGGERS:
                 self.triggers += [(re.compile(p), low, index) for p, low in _TRIGGERS[name]]
+            elif getattr(plugin, "triggers", ()):  # a custom plugin that names its own
+                self.triggers += [(re.compile(p), low, index) for p, low in plugin.triggers]
             else:
                 self.triggers = None
                 break
@@ -247,6 +252,12 @@ class Scanner:
             try:
                 return list(transformer.parse_file(_NamedText(text, path)))
             except ParsingError:
+                continue
+            except Exception as error:  # e.g. a YAML tag its loader cannot construct
+                # detect-secrets itself would stop the whole scan here; one odd file must not
+                # cost the release its findings, so it is read line by line like any text
+                if (path, type(error).__name__) not in self.unparsed:
+                    self.unparsed.append((path, type(error).__name__))
                 continue
         return None
 
@@ -332,13 +343,30 @@ def _secret(potential: Any) -> Secret:
 
 
 @contextmanager
-def scanner() -> Iterator[Scanner]:
+def scanner(plugin_files: Mapping[str, Sequence[str]] | None = None) -> Iterator[Scanner]:
     """A :class:`Scanner` under detect-secrets' default settings, restored on exit.
 
-    The file-exists filter is off: the files live in memory, inside archives.
+    ``plugin_files`` adds custom plugins: file path -> class names, loaded by detect-secrets
+    from the file as a baseline's ``"path": "file://..."`` entries are. The file-exists filter
+    is off: the files live in memory, inside archives.
     """
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
     from detect_secrets.settings import default_settings
 
-    with default_settings() as settings:
-        settings.disable_filters("detect_secrets.filters.common.is_invalid_file")
-        yield Scanner()
+    custom = [
+        {"name": name, "path": f"file://{path}"}
+        for path, names in (plugin_files or {}).items()
+        for name in names
+    ]
+    # detect-secrets caches its type -> class mapping without regard to settings: rebuild it
+    # so custom plugins are found, and again afterwards so they do not outlive this scanner
+    get_mapping_from_secret_type_to_class.cache_clear()
+    try:
+        with default_settings() as settings:
+            settings.disable_filters("detect_secrets.filters.common.is_invalid_file")
+            if custom:
+                settings.configure_plugins(custom)
+                get_mapping_from_secret_type_to_class.cache_clear()
+            yield Scanner()
+    finally:
+        get_mapping_from_secret_type_to_class.cache_clear()

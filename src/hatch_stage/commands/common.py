@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,8 @@ from rich.table import Table
 
 from .. import config as config_module
 from ..errors import ConfigError
+from ..inspection import by_file
+from ..inspection.grouping import FileFindings, Reported
 from ..output import console
 from ..pipeline import Pipeline, StageReport
 from ..project import load_project
@@ -55,6 +58,12 @@ def add_prepare_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="do not block on secret findings (they are still reported)",
     )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        default=None,
+        help="block on every secret finding, low-confidence ones too",
+    )
     parser.add_argument("--tag", help="release tag / npm dist-tag (pre-releases need one)")
     parser.add_argument(
         "--out",
@@ -73,7 +82,7 @@ def load_pipeline(args: argparse.Namespace, *extra_flags: str) -> Pipeline:
     root = args.project.resolve()
     if not root.is_dir():
         raise ConfigError(f"{args.project}: no such project directory")
-    flags = flags_of(args, "target", "min-score", "allow-secrets", "tag", *extra_flags)
+    flags = flags_of(args, "target", "min-score", "allow-secrets", "strict", "tag", *extra_flags)
     config = config_module.load(root, flags)
     args.error_target = config.target
     args.artifacts = [path.resolve() for path in args.artifacts]
@@ -107,6 +116,66 @@ def _size(size: int) -> str:
     return f"{size:.1f} GiB"
 
 
+#: files with only low-confidence findings listed one by one; past this, the largest only
+FOLDED_FILES = 5
+
+
+def _finding_line(reported: Reported) -> str:
+    finding = reported.finding
+    where = finding.member + (f":{finding.line}" if finding.line else "")
+    what = finding.masked or finding.detail
+    return (f"      {escape(where)}  {escape(finding.type)}  {escape(what)}  "
+            f"[dim]\\[{escape(finding.rule or 'high')}][/]")
+
+
+def _low_summary(group: FileFindings) -> str:
+    rules = Counter(r.finding.rule or "low" for r in group.low)
+    return ", ".join(f"{count} {escape(rule)}" for rule, count in rules.most_common())
+
+
+def render_findings(report: StageReport) -> None:
+    """Findings grouped by artifact and file: a line per high-confidence finding, low ones
+    folded into counts, a secret in both the sdist and the wheel shown once."""
+    if not report.findings:
+        console.print(
+            "[green]no secrets found[/]"
+            + (f" ({report.baselined} accepted by the baseline)" if report.baselined else "")
+        )
+        return
+    groups = by_file(report.findings)
+    high = sum(len(g.high) for g in groups)
+    low = sum(len(g.low) for g in groups)
+    blocking = "block" if high or report.config.strict_gate else "none block"
+    console.print(
+        f"[bold]secret findings:[/] [red]{high} high confidence[/], {low} low confidence "
+        f"({'every finding blocks: strict' if report.config.strict_gate else blocking})"
+        + (f"; {report.baselined} accepted by the baseline" if report.baselined else "")
+    )
+    for artifact in dict.fromkeys(g.artifact for g in groups):
+        files = [g for g in groups if g.artifact == artifact]
+        console.print(f"  [bold]{escape(artifact)}[/]")
+        for group in (g for g in files if g.high):
+            count = len(group.high) + len(group.low)
+            console.print(f"    {escape(group.member)}  ({count} finding{'s' if count > 1 else ''})"
+                          + (f" [dim]also in {escape('; '.join(group.also))}[/]"
+                             if group.also else ""))
+            for reported in group.high:
+                console.print(_finding_line(reported))
+            if group.low:
+                console.print(f"      [dim]+ {len(group.low)} low: {_low_summary(group)}[/]")
+        folded = sorted((g for g in files if not g.high), key=lambda g: -len(g.low))
+        if not folded:
+            continue
+        total = sum(len(g.low) for g in folded)
+        console.print(f"    [dim]low confidence only: {total} finding{'s' if total > 1 else ''} in "
+                      f"{len(folded)} file{'s' if len(folded) > 1 else ''}[/]")
+        for group in folded[:FOLDED_FILES]:
+            console.print(f"      [dim]{escape(group.member)}: {_low_summary(group)}[/]")
+        if len(folded) > FOLDED_FILES:
+            console.print(f"      [dim]… and {len(folded) - FOLDED_FILES} more files "
+                          "(every finding: --json)[/]")
+
+
 def render_report(report: StageReport) -> None:
     """The human summary of a prepared (or staged) release."""
     project = report.project
@@ -116,28 +185,10 @@ def render_report(report: StageReport) -> None:
     for artifact in report.artifacts:
         files.add_row(escape(artifact.filename), _size(artifact.size), artifact.sha256[:16] + "…")
     console.print(files)
-    if report.findings:
-        findings = Table(
-            "artifact",
-            "member:line",
-            "type",
-            "secret",
-            box=None,
-            pad_edge=False,
-            title="[red]secret findings[/]",
-            title_justify="left",
-        )
-        for finding in report.findings:
-            where = finding.member + (f":{finding.line}" if finding.line else "")
-            findings.add_row(
-                *(escape(text) for text in (finding.artifact, where, finding.type, finding.masked))
-            )
-        console.print(findings)
-    else:
-        console.print(
-            "[green]no secrets found[/]"
-            + (f" ({report.baselined} accepted by the baseline)" if report.baselined else "")
-        )
+    render_findings(report)
+    for note in report.notes:
+        console.print(f"[yellow]note:[/] {escape(note.artifact)}: {escape(note.member)}: "
+                      f"{escape(note.message)}")
     checks = Table("", "check", "points", "why", box=None, pad_edge=False)
     for check in report.checks:
         mark = "[green]✓[/]" if check.passed else "[yellow]✗[/]"

@@ -19,22 +19,31 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import ScanLimits
-from ..models import Artifact, Check, Finding
+from ..models import Artifact, Check, Finding, ScanNote
 from .blocked import FINDING_TYPE as BLOCKED_FILE
 from .blocked import find_blocked, is_blocked
+from .confidence import HIGH, LOW, RULES
+from .grouping import by_file, distinct, merge_duplicates
 from .quality import score_python
-from .secrets import find_secrets
+from .secrets import find_secrets, scan_secrets
 from .wellformed import check_distribution
 
 __all__ = [
     "BLOCKED_FILE",
+    "HIGH",
+    "LOW",
+    "RULES",
     "Inspection",
     "blocking",
+    "by_file",
     "check_distribution",
+    "distinct",
     "find_blocked",
     "find_secrets",
     "inspect_release",
     "is_blocked",
+    "merge_duplicates",
+    "scan_secrets",
     "score_python",
 ]
 
@@ -45,26 +54,38 @@ class Inspection:
 
     findings: tuple[Finding, ...]
     checks: tuple[Check, ...]
+    #: files the scan could not read as usual (each was still scanned, line by line)
+    notes: tuple[ScanNote, ...] = ()
 
 
-def blocking(findings: Sequence[Finding], *, allow_secrets: bool = False) -> list[Finding]:
+def blocking(findings: Sequence[Finding], *, allow_secrets: bool = False,
+             strict: bool = False) -> list[Finding]:
     """The findings that stop a release: the one gate rule, for the client's pipeline and for
-    the registry's validation report alike. Today every finding blocks unless the user allows
-    secrets."""
-    return [] if allow_secrets else list(findings)
+    the registry's validation report alike.
+
+    High-confidence findings block; low ones are reported for the reviewer. ``strict`` blocks
+    on every finding (as the exact scan mode does); ``allow_secrets`` on none.
+    """
+    if allow_secrets:
+        return []
+    return [f for f in findings if strict or f.confidence != LOW]
 
 
 def inspect_release(artifacts: Sequence[Artifact], limits: ScanLimits | None = None,
-                    blocked_patterns: Sequence[str] = ()) -> Inspection:
+                    blocked_patterns: Sequence[str] = (), *, exact: bool = False) -> Inspection:
     """Scan and score a Python release as the client's built-in plugins do, with their
-    plugin names on every finding and check."""
+    plugin names on every finding and check. ``exact``: detect-secrets' findings exactly (the
+    ``scan-mode = "exact"`` setting), where every finding blocks."""
     limits = limits or ScanLimits()
+    secrets = scan_secrets(artifacts, limits, exact=exact)
     findings = [
-        *(_labelled(f, "blocked-files") for f in find_blocked(artifacts, limits, blocked_patterns)),
-        *(_labelled(f, "detect-secrets") for f in find_secrets(artifacts, limits)),
+        *(_labelled(f, "blocked-files")
+          for f in find_blocked(artifacts, limits, blocked_patterns, exact=exact)),
+        *(_labelled(f, "detect-secrets") for f in secrets.findings),
     ]
     checks = [_labelled(c, "python-score") for c in score_python(artifacts, limits)]
-    return Inspection(tuple(findings), tuple(checks))
+    notes = tuple(_labelled(n, "detect-secrets") for n in secrets.notes)
+    return Inspection(tuple(findings), tuple(checks), notes)
 
 
 def _labelled(result: Any, plugin: str) -> Any:

@@ -18,18 +18,28 @@ Matched on the member's base name (case-insensitively), in every artifact:
 - any base name matching a pattern in ``[tool.hatch-stage] blocked-files`` (fnmatch, case as
   written), e.g. ``["*.sqlite3", "secrets.*"]``
 
+and, whatever their names (outside the exact mode), text files whose content is a credential
+file's: a private key (OpenSSH, PGP, PEM, PuTTY) on its own, ``.git-credentials`` lines, a
+``.netrc``, a docker ``config.json`` with registry auths, a kubeconfig with a client key or
+token, a cloud service-account key, a Kubernetes ``Secret`` manifest with data, an AWS shared
+credentials file.
+
 A finding has type "Blocked file", no line and nothing masked: the whole file is the problem.
+Its ``detail`` says why; its confidence is high unless the file sits in tests, docs or examples
+(a fixture key, a test ``.env``), see :mod:`.confidence`.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 
 from ..archive import iter_members
 from ..config import ScanLimits
 from ..models import Artifact, Finding, Member
+from .confidence import judge_file
 
 FINDING_TYPE = "Blocked file"
 
@@ -73,13 +83,48 @@ def is_blocked(member: Member, patterns: Sequence[str] = ()) -> bool:
     return any(fnmatch.fnmatchcase(path.name, pattern) for pattern in patterns)
 
 
+_CONTENT_RULES: tuple[tuple[str, re.Pattern[bytes]], ...] = tuple(
+    (reason, re.compile(pattern, re.MULTILINE)) for reason, pattern in (
+        ("a private key file", rb"\A\s*(?:-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|"
+                               rb"PuTTY-User-Key-File-\d)"),
+        ("git credentials", rb"\A(?:\s*https?://[^:\s/@]+:[^@\s]+@\S+\s*)+\Z"),
+        ("a netrc file", rb"\A\s*(?:machine\s+\S+|default)\b[^\0]*?\bpassword\s+\S"),
+        ("a docker config with registry auths",
+         rb'"auths"\s*:\s*\{[^\0]*?"(?:auth|identitytoken)"\s*:\s*"[A-Za-z0-9+/=]{8,}"'),
+        ("a kubeconfig with client credentials",
+         rb"^kind:\s*Config\s*$[^\0]*?^\s*(?:client-key-data|token):\s*\S{20,}"),
+        ("a cloud service-account key",
+         rb'"type"\s*:\s*"service_account"[^\0]*?"private_key"\s*:\s*"-----BEGIN'),
+        ("a Kubernetes Secret with data",
+         rb"^kind:\s*Secret\s*$[^\0]*?^(?:data|stringData):\s*\n\s+[\w.-]+:\s*\S{8,}"),
+        ("an AWS credentials file", rb"^\s*aws_secret_access_key\s*=\s*[A-Za-z0-9/+]{30,}"),
+    )
+)
+
+
+def credential_content(member: Member) -> str | None:
+    """Why ``member``'s content is a credential file's, whatever its name; None if it is not."""
+    for reason, pattern in _CONTENT_RULES:
+        if pattern.search(member.data):
+            return reason
+    return None
+
+
 def find_blocked(artifacts: Sequence[Artifact], limits: ScanLimits,
-                 patterns: Sequence[str] = ()) -> list[Finding]:
+                 patterns: Sequence[str] = (), *, exact: bool = False) -> list[Finding]:
     """A finding for every member of ``artifacts`` that must never ship."""
-    return [
-        Finding(artifact.filename, member.name, line=None, type=FINDING_TYPE, masked="")
-        for artifact in artifacts
-        # contents matter only for text files (.npmrc, PEM keys); names decide the rest
-        for member in iter_members(artifact, limits, skip_binary=True)
-        if is_blocked(member, patterns)
-    ]
+    findings = []
+    for artifact in artifacts:
+        # contents matter only for text files (.npmrc, keys, configs); names decide the rest
+        for member in iter_members(artifact, limits, skip_binary=True):
+            if is_blocked(member, patterns):
+                detail = "a file that must never ship (by its name)"
+            elif not exact and not member.binary and (reason := credential_content(member)):
+                detail = f"{reason} (by its content)"
+            else:
+                continue
+            verdict = judge_file(member.name)
+            findings.append(Finding(artifact.filename, member.name, line=None, type=FINDING_TYPE,
+                                    masked="", confidence=verdict.confidence, rule=verdict.rule,
+                                    detail=detail))
+    return findings

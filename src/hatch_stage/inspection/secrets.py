@@ -1,52 +1,124 @@
 """detect-secrets over every member of every artifact (the ``detect-secrets`` plugin's scan).
 
-Members are read in memory through :func:`hatch_stage.archive.iter_members`, never extracted.
-The findings are exactly those of ``detect-secrets scan --all-files --no-verify`` run on the
-unpacked files (member path as file name, one finding per secret and file, on its first line),
-found many times faster by :mod:`hatch_stage.secretscan`. ``# pragma: allowlist secret`` is
-honoured; binary members are skipped, as detect-secrets skips them. A finding carries the
-secret's sha1 and a masked form, never the secret.
+Members are read in memory through :func:`hatch_stage.archive.iter_members`, never extracted,
+and scanned by :mod:`hatch_stage.secretscan` (detect-secrets' plugins and filters, many times
+faster). ``# pragma: allowlist secret`` is honoured; binary members are skipped, as
+detect-secrets skips them. A finding carries the secret's sha1 and a masked form, never the
+secret, and the confidence :mod:`.confidence` gives it.
+
+Two modes:
+
+- default: detect-secrets' plugins plus the provider and credential-file detectors of
+  :mod:`.detectors`; lock files and a committed ``.secrets.baseline`` are not scanned, and
+  known non-secrets (hashes, commit ids, documented examples, placeholders) are not findings;
+- exact: detect-secrets' own plugins only, every finding kept: exactly what
+  ``detect-secrets scan --all-files --no-verify`` reports for the unpacked files (member path as
+  file name, one finding per secret and file, on its first line).
+
+In both, a file a detect-secrets transformer cannot parse is scanned line by line instead, with
+a :class:`~hatch_stage.models.ScanNote` naming it.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from ..archive import iter_members
 from ..config import ScanLimits
-from ..errors import ScanError
-from ..models import Artifact, Finding
+from ..models import Artifact, Finding, Member, ScanNote
+from . import detectors
+from .confidence import is_known_non_secret, is_lock_file, judge_secret
+
+#: the file detect-secrets keeps its baseline in, by default
+BASELINE_NAME = ".secrets.baseline"
 
 
-def find_secrets(artifacts: Sequence[Artifact], limits: ScanLimits) -> list[Finding]:
-    """Every secret detect-secrets would report in the members of ``artifacts``."""
+@dataclass(frozen=True)
+class SecretScan:
+    """What the secret scan found, and what it noted along the way."""
+
+    findings: tuple[Finding, ...]
+    notes: tuple[ScanNote, ...]
+
+
+def is_baseline_document(member: Member, names: Sequence[str] = (BASELINE_NAME,)) -> bool:
+    """A detect-secrets baseline: its ``hashed_secret`` lines are hashes of reviewed secrets,
+    not secrets (detect-secrets skips its own baseline file too)."""
+    if PurePosixPath(member.name).name not in names:
+        return False
+    try:
+        document = json.loads(member.data)
+    except ValueError:
+        return False
+    return isinstance(document, dict) and isinstance(document.get("results"), dict) and (
+        "version" in document
+    )
+
+
+def scan_secrets(artifacts: Sequence[Artifact], limits: ScanLimits, *, exact: bool = False,
+                 baseline_names: Sequence[str] = (BASELINE_NAME,)) -> SecretScan:
+    """Scan every text member of ``artifacts`` (see the module docstring for the modes)."""
     # imported here: detect-secrets costs a tenth of a second to import, and only scans need it
     from ..secretscan import mask, scanner
 
+    custom = None if exact else {detectors.__file__: list(detectors.DETECTORS)}
     findings: list[Finding] = []
-    with scanner() as scan:
+    notes: list[ScanNote] = []
+    with scanner(custom) as scan:
         for artifact in artifacts:
             # detect-secrets skips what is not UTF-8 text; left unread, it costs no memory
             for member in iter_members(artifact, limits, skip_binary=True):
-                if member.binary:
+                if member.binary or (not exact and (
+                    is_lock_file(member.name) or is_baseline_document(member, baseline_names)
+                )):
                     continue
                 try:
                     secrets = scan.scan(member.name, member.data)
-                except Exception as error:  # a parser inside detect-secrets choking on the file
-                    raise ScanError(
-                        f"{artifact.filename}: detect-secrets could not scan {member.name!r} "
-                        f"({type(error).__name__}); remove the file from the package or disable "
-                        "the detect-secrets plugin and scan it another way"
-                    ) from None
-                findings.extend(
-                    Finding(
+                except Exception as error:  # a plugin choking on the file: note it, go on
+                    notes.append(ScanNote(artifact.filename, member.name,
+                                          f"could not be scanned ({type(error).__name__})"))
+                    continue
+                notes.extend(
+                    ScanNote(artifact.filename, path, f"detect-secrets could not parse it "
+                             f"({error}); it was scanned line by line instead")
+                    for path, error in scan.unparsed
+                )
+                scan.unparsed.clear()
+                if not secrets:
+                    continue
+                lines = _lines(member.data)
+                for secret in secrets:
+                    line = lines[secret.line - 1] if secret.line <= len(lines) else ""
+                    if not exact and is_known_non_secret(member.name, secret.type, secret.value,
+                                                         line):
+                        continue
+                    verdict = judge_secret(member.name, secret.type, secret.value, lines,
+                                           secret.line - 1)
+                    findings.append(Finding(
                         artifact=artifact.filename,
                         member=member.name,
                         line=secret.line,
                         type=secret.type,
                         masked=mask(secret.value),
                         hashed_secret=secret.hashed_secret,
-                    )
-                    for secret in secrets
-                )
-    return findings
+                        confidence=verdict.confidence,
+                        rule=verdict.rule,
+                    ))
+    return SecretScan(tuple(findings), tuple(notes))
+
+
+def find_secrets(artifacts: Sequence[Artifact], limits: ScanLimits, *,
+                 exact: bool = False) -> list[Finding]:
+    """Every secret finding in the members of ``artifacts`` (see :func:`scan_secrets`)."""
+    return list(scan_secrets(artifacts, limits, exact=exact).findings)
+
+
+def _lines(data: bytes) -> list[str]:
+    """The member's lines as the scanner numbers them (universal newlines)."""
+    text = data.decode("utf-8", "replace")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.split("\n")

@@ -18,4 +18,4 @@ from ..models import Artifact, Finding, Project
 def hatch_stage_scan(artifacts: Sequence[Artifact], project: Project, config: Config) -> (
     list[Finding]
 ):
-    return find_blocked(artifacts, config.limits, config.blocked_files)
+    return find_blocked(artifacts, config.limits, config.blocked_files, exact=config.exact_scan)

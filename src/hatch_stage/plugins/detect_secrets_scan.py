@@ -10,12 +10,15 @@ from collections.abc import Sequence
 
 from ..config import Config
 from ..hookspecs import impl
-from ..inspection import find_secrets
-from ..models import Artifact, Finding, Project
+from ..inspection import scan_secrets
+from ..models import Artifact, Finding, Project, ScanNote
 
 
 @impl
 def hatch_stage_scan(artifacts: Sequence[Artifact], project: Project, config: Config) -> (
-    list[Finding]
+    list[Finding | ScanNote]
 ):
-    return find_secrets(artifacts, config.limits)
+    baseline = (config.baseline.name,) if config.baseline is not None else ()
+    scan = scan_secrets(artifacts, config.limits, exact=config.exact_scan,
+                        baseline_names=(".secrets.baseline", *baseline))
+    return [*scan.findings, *scan.notes]
