@@ -29,6 +29,9 @@ from .models import Finding
 
 #: detect-secrets' filter that skips files by regex (``--exclude-files``)
 EXCLUDE_FILES = "detect_secrets.filters.regex.should_exclude_file"
+#: metadata generated at build time from other files (the README becomes METADATA): a secret
+#: accepted in any file is accepted there too
+GENERATED = re.compile(r"(?:^|/)(?:PKG-INFO|[^/]+\.dist-info/(?:METADATA|RECORD|WHEEL))$")
 
 
 @dataclass
@@ -85,7 +88,9 @@ def without_accepted(findings: Sequence[Finding], path: Path | None,
     for finding in findings:
         parts = source_parts(finding)
         listed = accepted.secrets.get((finding.type, finding.hashed_secret), [])
-        if finding.hashed_secret and any(same_file(parts, entry) for entry in listed):
+        if finding.hashed_secret and listed and (
+            any(same_file(parts, entry) for entry in listed) or GENERATED.search(finding.member)
+        ):
             continue
         if _excluded(parts, accepted.excluded):
             continue

@@ -18,7 +18,7 @@ from .errors import HatchStageError, UsageError
 from .output import report_error
 
 #: command modules, in the order ``--help`` lists them
-COMMANDS = ("publish", "check", "review", "diff", "verify", "login", "serve", "admin")
+COMMANDS = ("publish", "check", "baseline", "review", "diff", "verify", "login", "serve", "admin")
 
 
 class _Parser(argparse.ArgumentParser):
