@@ -180,13 +180,13 @@ def is_high_entropy(value: str) -> bool:
 
 # --- the context a value appears in ------------------------------------------------------------
 
-_HASH_CONTEXT = re.compile(
-    r"(?:sha-?(?:1|224|256|384|512)|sha3|md5|blake2[bs]?|blake3|crc32|digest|checksum|"
-    r"hash(?:es)?|integrity|fingerprint|etag|signature_?hex|sri)[\w\-]*['\"]?\s*[:=,(\[{]?\s*"
-    r"['\"]?[\w\-]*[:=\-]?\s*$",
+#: a hash or digest named shortly before a value: ``sha256:``, ``--hash=``, ``"integrity":``,
+#: ``ARCHIVE_SHA256 =``, ``FILE_DIGESTS = {"a.bin": ...``
+_HASH_WORD = re.compile(
+    r"sha-?(?:1|224|256|384|512)|sha3|md5|blake2[bs]?|blake3|crc32|digest|checksum|hash|"
+    r"integrity|fingerprint|etag",
     re.IGNORECASE,
 )
-_HASH_PREFIX = re.compile(r"(?:sha(?:1|224|256|384|512)|md5|blake2b)[:=\-]$", re.IGNORECASE)
 _CHECKSUM_LINE = re.compile(
     r"^\s*(?:[0-9a-fA-F]{32,128}\s+\*?\S+|\S+\s+[0-9a-fA-F]{32,128}|\S+,sha\d+=\S+,\d*)\s*$"
 )
@@ -211,8 +211,8 @@ def is_known_non_secret(path: str, kind: str, value: str, line: str) -> bool:
     """Hashes, commit ids, documented examples and placeholders (never provider tokens that
     pass their own format checks: those are what they look like)."""
     before = line[: max(line.find(value), 0)]
-    if kind in _GENERIC_ENTROPY or kind == "Secret Keyword":
-        if _HASH_CONTEXT.search(before[-80:]) or _HASH_PREFIX.search(before[-8:]):
+    if kind in ENTROPY_TYPES or kind == "Secret Keyword":
+        if _HASH_WORD.search(before[-80:]):
             return True
         if _CHECKSUM_LINE.match(line) or _CHECKSUM_FILES.search(PurePosixPath(path).name):
             return True
@@ -233,21 +233,22 @@ def is_known_non_secret(path: str, kind: str, value: str, line: str) -> bool:
     if kind == "Private Key":
         return False  # the marker is the "value"; judged by its body in judge_secret
     return "EXAMPLE" in value or bool(_TEMPLATE.search(value)) or (
-        kind in _GENERIC and is_placeholder(value)
+        kind in GENERIC_TYPES and is_placeholder(value)
     )
 
 
 # --- the verdict -------------------------------------------------------------------------------
 
-_GENERIC_ENTROPY = frozenset({"Base64 High Entropy String", "Hex High Entropy String"})
+#: detect-secrets' entropy plugins' types
+ENTROPY_TYPES = frozenset({"Base64 High Entropy String", "Hex High Entropy String"})
 #: evidence that is a secret only by what it is called and how random it is
-_GENERIC = _GENERIC_ENTROPY | {
+GENERIC_TYPES = ENTROPY_TYPES | {
     "Secret Keyword", "Basic Auth Credentials", "JSON Web Token", "Cloudant Credentials",
     "IBM Cloud IAM Key", "IBM COS HMAC Credentials", "SoftLayer Credentials",
 }
 #: detect-secrets types that are credential files' content, judged like credential files
 CREDENTIAL_CONTENT = frozenset({"Docker Registry Auth", "Kubeconfig Client Key", "Netrc Password"})
-_NAMED = _GENERIC - _GENERIC_ENTROPY  # the detector only fires next to a secret-like name
+_NAMED = GENERIC_TYPES - ENTROPY_TYPES  # the detector only fires next to a secret-like name
 _CHECKSUMMED = re.compile(r"^(?:gh[pousr]|npm)_([A-Za-z0-9]{30})([A-Za-z0-9]{6})$")
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -271,6 +272,16 @@ def format_fails(kind: str, value: str) -> bool:
     if kind == "Telegram Bot Token":
         return not value.partition(":")[2].startswith("A")
     return False
+
+
+def _whole_token(line: str, value: str) -> str:
+    """The token ``value`` starts, as it stands on the line: some detect-secrets plugins report
+    only a capturing group (``ghp`` for a whole ``ghp_...`` GitHub token)."""
+    at = line.find(value)
+    if at < 0:
+        return value
+    rest = re.match(r"[\w\-]*", line[at + len(value):])
+    return value + (rest.group() if rest else "")
 
 
 def _name_of(line: str, value: str) -> str:
@@ -314,7 +325,7 @@ def judge_secret(path: str, kind: str, value: str, lines: Sequence[str], index: 
     """The confidence of a secret of type ``kind`` found on ``lines[index]`` of ``path``."""
     where = place(path)
     line = lines[index] if 0 <= index < len(lines) else ""
-    if where == "code" and kind in _GENERIC and in_python_docs(path, lines, index):
+    if where == "code" and kind in GENERIC_TYPES and in_python_docs(path, lines, index):
         where = "docs"
     if kind == "Public IP (ipv4)":
         return Verdict(LOW, "ip-address")
@@ -324,7 +335,8 @@ def judge_secret(path: str, kind: str, value: str, lines: Sequence[str], index: 
         return Verdict(HIGH, "private-key") if where == "code" else Verdict(LOW, f"in-{where}")
     if kind in CREDENTIAL_CONTENT:
         return Verdict(HIGH, "credential-file") if where == "code" else Verdict(LOW, f"in-{where}")
-    if kind not in _GENERIC:
+    if kind not in GENERIC_TYPES:
+        value = _whole_token(line, value)
         if checksum_fails(value) or format_fails(kind, value):
             return Verdict(LOW, "checksum-mismatch")
         if looks_like_test_vector(value):
@@ -366,5 +378,5 @@ RULES = {
     "other-plugin": "reported by an outside scanner plugin",
 }
 
-__all__ = ["CREDENTIAL_CONTENT", "HIGH", "LOW", "RULES", "Verdict",
-           "is_known_non_secret", "is_lock_file", "judge_file", "judge_secret", "place"]
+__all__ = ["CREDENTIAL_CONTENT", "ENTROPY_TYPES", "GENERIC_TYPES", "HIGH", "LOW", "RULES",
+           "Verdict", "is_known_non_secret", "is_lock_file", "judge_file", "judge_secret", "place"]

@@ -25,12 +25,22 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from ..archive import iter_members
 from ..config import ScanLimits
 from ..models import Artifact, Finding, Member, ScanNote
 from . import detectors
-from .confidence import is_known_non_secret, is_lock_file, judge_secret
+from .confidence import (
+    ENTROPY_TYPES,
+    GENERIC_TYPES,
+    is_known_non_secret,
+    is_lock_file,
+    judge_secret,
+)
+
+if TYPE_CHECKING:
+    from ..secretscan import Secret
 
 #: the file detect-secrets keeps its baseline in, by default
 BASELINE_NAME = ".secrets.baseline"
@@ -92,8 +102,10 @@ def scan_secrets(artifacts: Sequence[Artifact], limits: ScanLimits, *, exact: bo
                 lines = _lines(member.data)
                 for secret in secrets:
                     line = lines[secret.line - 1] if secret.line <= len(lines) else ""
-                    if not exact and is_known_non_secret(member.name, secret.type, secret.value,
-                                                         line):
+                    if not exact and (
+                        is_known_non_secret(member.name, secret.type, secret.value, line)
+                        or _judged_by_format(secret, secrets)
+                    ):
                         continue
                     verdict = judge_secret(member.name, secret.type, secret.value, lines,
                                            secret.line - 1)
@@ -114,6 +126,18 @@ def find_secrets(artifacts: Sequence[Artifact], limits: ScanLimits, *,
                  exact: bool = False) -> list[Finding]:
     """Every secret finding in the members of ``artifacts`` (see :func:`scan_secrets`)."""
     return list(scan_secrets(artifacts, limits, exact=exact).findings)
+
+
+def _judged_by_format(secret: Secret, others: Sequence[Secret]) -> bool:
+    """An entropy string that a format detector also found on its line: the format decides
+    (a provider token whose checksum fails is not a secret because it is random)."""
+    if secret.type not in ENTROPY_TYPES:
+        return False
+    return any(
+        other.line == secret.line and other.type not in GENERIC_TYPES and other.value
+        and (other.value in secret.value or secret.value in other.value)
+        for other in others
+    )
 
 
 def _lines(data: bytes) -> list[str]:
