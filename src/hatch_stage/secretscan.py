@@ -81,7 +81,7 @@ _TRIGGERS: dict[str, tuple[tuple[str, bool], ...]] = {
     "PypiTokenDetector": (("pypi-AgE", False),),
     "SendGridDetector": ((r"SG\.[a-zA-Z0-9_-]{22}\.", False),),
     "SlackDetector": (("xox", True), (r"hooks\.slack\.com", True)),
-    "SoftlayerDetector": ((r"softlayer|sl[_-]?(?:api)?(?:key|pwd|pass|token)", True),),
+    "SoftlayerDetector": ((r"softlayer|sl[_-]?(?:api)?[_-]?(?:key|pwd|pass|token)", True),),
     "SquareOAuthDetector": (("sq0csp-", False),),
     "StripeDetector": (("k_live_", False),),
     "TelegramBotTokenDetector": ((r":[0-9A-Za-z_-]{35}", False),),
