@@ -7,9 +7,7 @@ the snapshot, dependencies from PyPI), once per test session.
 from __future__ import annotations
 
 import os
-import random
 import shutil
-import string
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from clitools import PROJECTS
+from secretkinds import TOKENS, private_key_block
 
 REPO = Path(__file__).resolve().parents[1]
 PRE_COMMIT = str(Path(sys.executable).with_name("pre-commit"))
@@ -85,19 +84,34 @@ def commit(project: Path, pre_commit_home: Path, message: str) -> subprocess.Com
 def test_clean_commit_passes_and_planted_token_is_refused(
     user_repo: Path, pre_commit_home: Path
 ) -> None:
-    clean = commit(user_repo, pre_commit_home, "clean")
-    assert clean.returncode == 0, clean.stdout + clean.stderr
-    said = clean.stdout + clean.stderr
-    assert "hatch-stage check" in said and "Passed" in said
+    """A clean project whose shipped .pre-commit-config.yaml pins ``rev:`` to a commit SHA
+    (``pre-commit autoupdate --freeze``) and whose tests carry a fixture key passes its hook;
+    a planted token fails it."""
+    (user_repo / ".pre-commit-config.yaml").write_text(
+        "repos:\n  - repo: https://github.com/pre-commit/pre-commit-hooks\n"
+        "    rev: cef0300fd0fc4d2a87a85fa2093c6b283ea36f4b  # frozen: v5.0.0\n"
+        "    hooks:\n      - id: check-yaml\n"
+    )
+    (user_repo / "tests" / "certs").mkdir(parents=True)
+    (user_repo / "tests" / "certs" / "client.key").write_text(private_key_block())
+    pyproject = user_repo / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace(
+        '"LICENSE"]', '"LICENSE", ".pre-commit-config.yaml"]'))
 
-    key = "AKIA" + "".join(random.choices(string.ascii_uppercase + string.digits, k=16))
+    clean = commit(user_repo, pre_commit_home, "clean")
+    said = clean.stdout + clean.stderr
+    assert clean.returncode == 0, said
+    assert "hatch-stage check" in said and "Passed" in said
+    assert "low confidence" in said and "tests/certs/client.key" in said  # shown, not blocking
+
+    token = TOKENS["GitHub Token"]()
     module = user_repo / "src" / "sample_pkg" / "cloud.py"
-    module.write_text(f'KEY_ID = "{key}"\n')
-    refused = commit(user_repo, pre_commit_home, "plant a key")
+    module.write_text(f'GITHUB = "{token}"\n')
+    refused = commit(user_repo, pre_commit_home, "plant a token")
     output = refused.stdout + refused.stderr
     assert refused.returncode != 0, output
-    assert "Failed" in output and "AWS Access Key" in output and "cloud.py:1" in output
-    assert key not in output
+    assert "Failed" in output and "GitHub Token" in output and "cloud.py:1" in output
+    assert token not in output and token[4:] not in output
     assert git("log", "--oneline", cwd=user_repo).stdout.count("\n") == 1, (
         "the commit did not happen"
     )

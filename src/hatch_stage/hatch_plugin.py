@@ -32,6 +32,7 @@ VALUE_OPTIONS = {
 SWITCH_OPTIONS = {
     "dry-run": "--dry-run",
     "allow-secrets": "--allow-secrets",
+    "strict": "--strict",
     "yes": "--yes",
     "allow-lower": "--allow-lower",
     "json": "--json",
