@@ -15,9 +15,9 @@ from typing import Any
 from rich.markup import escape
 
 from ..baseline_writer import Written, write
-from ..cli import json_flag
 from ..output import console, emit_json, envelope
 from .common import add_project_arguments, load_pipeline, workspace
+from .flags import json_flag
 
 
 def register(subparsers: Any) -> None:
