@@ -237,7 +237,7 @@ def test_baseline_round_trip(sample_project: Path, tmp_path: Path) -> None:
     detect-secrets audits it; a secret added afterwards still blocks."""
     plant(sample_project, "tests/certs/server.key", private_key_block())
     plant(sample_project, "tests/.env", f"API_TOKEN={pick('abcdef0123456789', 32)}\n")
-    plant(sample_project, "tests/test_client.py", f'password = "{password()}"\n')
+    plant(sample_project, "tests/test_client.py", f'password = "{pick(ALNUM, 20)}"\n')
     plant(sample_project, "src/sample_pkg/keys.py", f'SIGNING_KEY = """{private_key_block()}"""\n')
     pyproject = sample_project / "pyproject.toml"
     pyproject.write_text(

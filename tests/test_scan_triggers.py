@@ -87,17 +87,11 @@ def check_plugin(scan: Scanner, name: str, data: st.DataObject, tmp_path: Path) 
     assert got == expected
 
 
-@pytest.mark.parametrize("name", DETECT_SECRETS_PLUGINS)
+@pytest.mark.parametrize("name", DETECT_SECRETS_PLUGINS + OUR_PLUGINS)
 @EXAMPLES
 @given(data=st.data())
-def test_detect_secrets_plugin_triggers(fast_scanner: Scanner, name: str, data: st.DataObject,
-                                        tmp_path_factory: pytest.TempPathFactory) -> None:
-    check_plugin(fast_scanner, name, data, tmp_path_factory.mktemp("t", numbered=True))
-
-
-@pytest.mark.parametrize("name", OUR_PLUGINS)
-@EXAMPLES
-@given(data=st.data())
-def test_our_detector_triggers(fast_scanner: Scanner, name: str, data: st.DataObject,
-                               tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_plugin_trigger_fires_and_findings_match(
+    fast_scanner: Scanner, name: str, data: st.DataObject,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
     check_plugin(fast_scanner, name, data, tmp_path_factory.mktemp("t", numbered=True))

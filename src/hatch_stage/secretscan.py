@@ -27,11 +27,18 @@ Why the triggers are a superset (the argument each table entry was checked again
 - the filters only remove findings, so running the line filters after the plugins changes
   nothing.
 
+Custom plugins (hatch-stage's own detectors, :mod:`hatch_stage.inspection.detectors`) carry
+their triggers as a ``triggers`` class attribute, held to the same promise; the property tests
+in ``tests/test_scan_triggers.py`` check every plugin's triggers against strings generated from
+its own regexes.
+
 Files detect-secrets reads through a transformer (ini/toml/config, YAML, and the eager second
 pass for files of no known type) are scanned line by line with detect-secrets' own code, after a
-cheap check that proves most files would fail to parse anyway. The triggers are written for
-detect-secrets 1.5.0; under any other version, or with a plugin the table does not know, every
-line takes the exact slow path.
+cheap check that proves most files would fail to parse anyway. A file a transformer chokes on
+(an exception other than detect-secrets' own ``ParsingError``) is read line by line like any
+text and listed in :attr:`Scanner.unparsed`, where detect-secrets would abort. The triggers are
+written for detect-secrets 1.5.0; under any other version, or with a plugin that names no
+triggers, every line takes the exact slow path.
 
 detect-secrets keeps its settings in a global; :func:`scanner` installs its defaults for the
 duration and restores the previous settings afterwards. Not thread-safe, like detect-secrets.

@@ -41,8 +41,9 @@ def test_prepare_commands(cli: Cli, sample: Sample, tmp_path: Path) -> None:
     error(cli.json("check", "--project", str(tmp_path / "missing")), "config_invalid")
     error(cli.json("publish", "--dry-run", "--min-score", "lots", cwd=sample.root),
           "config_invalid")
+    # a fresh key, not AWS's documented example (known non-secrets are not findings)
     (sample.root / "src" / "sample_pkg" / "settings.py").write_text(
-        'AWS_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"\n')
+        f'AWS_SECRET_ACCESS_KEY = "{secrets.token_urlsafe(30)}"\n')
     blocked = cli.json("publish", "--dry-run", cwd=sample.root)
     assert blocked["error_code"] == "secrets_found" and blocked["findings"]
     matches(blocked, "error")

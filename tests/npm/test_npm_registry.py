@@ -23,6 +23,7 @@ from npm_helpers import (
     write_workspace,
 )
 from npm_verdaccio import TEAM_SCOPE, Registry, publish_first_version
+from secretkinds import checksummed
 
 from hatch_stage.cli import main
 from hatch_stage.errors import AuthError, HatchStageError, OtpRequired, UploadError
@@ -226,7 +227,7 @@ def test_planted_npm_token_blocks_the_stage_and_is_never_shown(
     npm_env: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    planted = "npm_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    planted = checksummed("npm_")  # a well-formed token: its CRC32 checksum holds
     files = {**well_kept_files("hs-leaky"), "index.js": f'const token = "{planted}";\n'}
     root = write_package(tmp_path / "leaky", well_kept("hs-leaky", "1.0.0"), files)
     monkeypatch.setenv("NPM_TOKEN", npm_env.users["pat"].token)
