@@ -17,6 +17,7 @@ from typing import Any
 import httpx2
 import pytest
 from clitools import PROJECTS, run_cli
+from secretkinds import TOKENS
 from stagekit import (
     Server,
     module_of,
@@ -122,7 +123,7 @@ def test_a_valid_release_passes_and_its_report_is_the_client_dry_run(
     pyproject = project / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('name = "sample-pkg"', f'name = "{name}"')
                          + '\n[tool.hatch.build.targets.wheel]\npackages = ["src/sample_pkg"]\n')
-    key = "AKIA" + "QWERTYUIOPASDFGH"
+    key = TOKENS["AWS Access Key"]()  # a fresh one: a keyboard row would be a test vector
     (project / "src" / "sample_pkg" / "settings.py").write_text(f'AWS_KEY = "{key}"\n')
     kept = tmp_path / "kept"
     run = run_cli(["check", "--json", "--out", str(kept)], cwd=project,
