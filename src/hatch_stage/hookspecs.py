@@ -55,16 +55,20 @@ impl = _impl_marker
 
 @_first
 def hatch_stage_pack(
-    project: Project, config: Config, paths: Sequence[Path], workdir: Path
+    project: Project, config: Config, paths: Sequence[Path], workdir: Path, notes: list[str]
 ) -> list[Artifact] | None:
     """Produce the artifacts to stage. Called first. First non-None result wins.
 
-    :param project: the project being released
+    :param project: the project being released; a version only the build can tell (a
+        setuptools-scm version, say) is still empty here, and is read from the artifacts'
+        names afterwards
     :param config: the merged settings
     :param paths: prebuilt artifacts named on the command line; when not empty, return them
         (validated) instead of building
     :param workdir: a private temporary directory to build into; the project's own dist/ must
         be left alone
+    :param notes: append a line here for anything the user should know about how the release
+        was packed (e.g. why no wheel was built); notes appear in the report and in ``--json``
     """
 
 

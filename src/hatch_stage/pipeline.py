@@ -30,6 +30,7 @@ from .models import (
     quality_score,
 )
 from .plugins import each_implementation, plugin_manager
+from .project import check_release, name_and_version_of
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class StageReport:
     auth_source: str | None = None
     staged: StagedRelease | None = None
     attestations: tuple[Attestation, ...] = field(default=())
+    #: what the user should know about how the release was made (e.g. no wheel was built)
+    notes: tuple[str, ...] = ()
 
     @property
     def score(self) -> int:
@@ -88,6 +91,7 @@ class StageReport:
                 {"filename": a.filename, "kind": a.kind, "size": a.size, "sha256": a.sha256}
                 for a in self.artifacts
             ],
+            "notes": list(self.notes),
             "findings": [finding.as_json() for finding in self.findings],
             "baselined_findings": self.baselined,
             "quality": {
@@ -108,6 +112,30 @@ class StageReport:
         return document
 
 
+def released_project(project: Project, artifacts: Sequence[Artifact]) -> Project:
+    """``project`` with the name and version its built wheels and sdists carry.
+
+    A version only the build knows (setuptools-scm, a setup.py) is empty until now. A known
+    one that the files contradict is an error: the report would name the wrong release.
+    """
+    releases = {
+        name_and_version_of(artifact.path)
+        for artifact in artifacts
+        if artifact.kind in ("wheel", "sdist")
+    }
+    if not releases:
+        return project
+    if len(releases) > 1:
+        found = ", ".join(sorted(f"{name} {version}" for name, version in releases))
+        raise PackError(f"the packed files are not one release ({found})")
+    ((name, version),) = releases
+    for artifact in artifacts:
+        check_release(project, artifact.path)
+    if project.name and project.version:
+        return project
+    return dataclasses.replace(project, name=project.name or name, version=version)
+
+
 class Pipeline:
     """The stages of one release, bound to one project, its settings and its plugins."""
 
@@ -119,14 +147,23 @@ class Pipeline:
         self.manager = manager or plugin_manager(disable=config.disable)
         self.hook = self.manager.hook
 
-    def pack(self, paths: Sequence[Path], workdir: Path) -> list[Artifact]:
+    def pack(
+        self, paths: Sequence[Path], workdir: Path, notes: list[str] | None = None
+    ) -> list[Artifact]:
+        """The artifacts to stage; the project's name and version are then what they say."""
         artifacts = self.hook.hatch_stage_pack(
-            project=self.project, config=self.config, paths=list(paths), workdir=workdir
+            project=self.project,
+            config=self.config,
+            paths=list(paths),
+            workdir=workdir,
+            notes=notes if notes is not None else [],
         )
         if not artifacts:
             raise PackError(
                 f"no plugin can pack a {self.project.target} project (is its pack plugin disabled?)"
             )
+        if self.project.target == "python":
+            self.project = released_project(self.project, artifacts)
         return list(artifacts)
 
     def rewrite(self, artifacts: Sequence[Artifact], workdir: Path) -> list[Artifact]:
@@ -166,7 +203,8 @@ class Pipeline:
 
     def prepare(self, paths: Sequence[Path], workdir: Path, *, dry_run: bool = True) -> StageReport:
         """pack, rewrite, scan, score: everything that needs no network."""
-        artifacts = self.rewrite(self.pack(paths, workdir), workdir)
+        notes: list[str] = []
+        artifacts = self.rewrite(self.pack(paths, workdir, notes), workdir)
         findings, accepted = self.scan(artifacts)
         checks = self.score(artifacts)
         return StageReport(
@@ -177,6 +215,7 @@ class Pipeline:
             findings=tuple(findings),
             checks=tuple(checks),
             baselined=accepted,
+            notes=tuple(notes),
         )
 
     def stage(

@@ -43,7 +43,8 @@ def add_prepare_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="*",
         type=Path,
         metavar="ARTIFACT",
-        help="prebuilt wheels/sdists to stage (default: build the project with hatchling)",
+        help="prebuilt wheels/sdists to stage (default: build the project with its own "
+        "build backend)",
     )
     add_project_arguments(parser)
     parser.add_argument(
@@ -56,6 +57,21 @@ def add_prepare_arguments(parser: argparse.ArgumentParser) -> None:
         help="do not block on secret findings (they are still reported)",
     )
     parser.add_argument("--tag", help="release tag / npm dist-tag (pre-releases need one)")
+    parser.add_argument(
+        "--no-isolation",
+        dest="isolation",
+        action="store_const",
+        const=False,
+        default=None,
+        help="build in this environment, which must hold the build requirements (offline use)",
+    )
+    parser.add_argument(
+        "--wheel",
+        action="store_const",
+        const=True,
+        default=None,
+        help="build the wheel even when it needs a compiler (default: check the sdist only)",
+    )
     parser.add_argument(
         "--out",
         type=Path,
@@ -73,8 +89,10 @@ def load_pipeline(args: argparse.Namespace, *extra_flags: str) -> Pipeline:
     root = args.project.resolve()
     if not root.is_dir():
         raise ConfigError(f"{args.project}: no such project directory")
-    flags = flags_of(args, "target", "min-score", "allow-secrets", "tag", *extra_flags)
-    config = config_module.load(root, flags)
+    flags = flags_of(
+        args, "target", "min-score", "allow-secrets", "tag", "isolation", "wheel", *extra_flags
+    )
+    config = config_module.load(root, flags).replace(command=getattr(args, "command", "publish"))
     args.error_target = config.target
     args.artifacts = [path.resolve() for path in args.artifacts]
     project = load_project(root, config, args.artifacts)
@@ -116,6 +134,8 @@ def render_report(report: StageReport) -> None:
     for artifact in report.artifacts:
         files.add_row(escape(artifact.filename), _size(artifact.size), artifact.sha256[:16] + "…")
     console.print(files)
+    for note in report.notes:
+        console.print(f"[yellow]note:[/] {escape(note)}")
     if report.findings:
         findings = Table(
             "artifact",
