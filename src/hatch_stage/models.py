@@ -94,6 +94,9 @@ class Member:
     #: True when the member is not UTF-8 text and was left unread, as
     #: ``iter_members(..., skip_binary=True)`` does for scanners that only read text
     binary: bool = False
+    #: for a symbolic or hard link inside the archive: the member it leads to, whose bytes
+    #: ``data`` holds (scanners read that member under its own name already)
+    link: str | None = None
 
 
 @dataclass(frozen=True)

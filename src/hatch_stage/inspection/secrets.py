@@ -28,7 +28,8 @@ def find_secrets(artifacts: Sequence[Artifact], limits: ScanLimits) -> list[Find
         for artifact in artifacts:
             # detect-secrets skips what is not UTF-8 text; left unread, it costs no memory
             for member in iter_members(artifact, limits, skip_binary=True):
-                if member.binary:
+                # a link's bytes are the member it leads to, scanned under its own name
+                if member.binary or member.link is not None:
                     continue
                 try:
                     secrets = scan.scan(member.name, member.data)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from packaging.metadata import RawMetadata, parse_email
@@ -54,6 +54,9 @@ class Shipped:
     sdist_members: tuple[str, ...]
     has_wheel: bool
     has_sdist: bool
+    #: members (as listed above) that are links inside their archive -> the member they lead
+    #: to, in the same form
+    links: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def project_urls(self) -> dict[str, str]:
@@ -92,6 +95,7 @@ def read_shipped(artifacts: Sequence[Artifact], limits: ScanLimits) -> Shipped:
     """
     wheel_members: list[str] = []
     sdist_members: list[str] = []
+    links: dict[str, str] = {}
     wheel_metadata: tuple[bytes, str] | None = None
     sdist_metadata: tuple[bytes, str] | None = None
     for artifact in artifacts:
@@ -99,6 +103,8 @@ def read_shipped(artifacts: Sequence[Artifact], limits: ScanLimits) -> Shipped:
             # names and core metadata (text) are all a score needs
             for member in iter_members(artifact, limits, skip_binary=True):
                 wheel_members.append(member.name)
+                if member.link is not None:
+                    links[member.name] = member.link
                 if wheel_metadata is None and _is_wheel_metadata(member.name):
                     wheel_metadata = (member.data, f"{artifact.filename}:{member.name}")
         elif artifact.kind == "sdist":
@@ -107,6 +113,8 @@ def read_shipped(artifacts: Sequence[Artifact], limits: ScanLimits) -> Shipped:
                 if relative is None:
                     continue
                 sdist_members.append(relative)
+                if member.link is not None:
+                    links[relative] = _without_root(member.link) or member.link
                 if sdist_metadata is None and relative == "PKG-INFO":
                     sdist_metadata = (member.data, f"{artifact.filename}:{member.name}")
     found = wheel_metadata or sdist_metadata
@@ -125,4 +133,5 @@ def read_shipped(artifacts: Sequence[Artifact], limits: ScanLimits) -> Shipped:
         sdist_members=tuple(sdist_members),
         has_wheel=any(a.kind == "wheel" for a in artifacts),
         has_sdist=any(a.kind == "sdist" for a in artifacts),
+        links=links,
     )
