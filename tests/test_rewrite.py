@@ -236,6 +236,19 @@ def test_unknown_member_is_an_error_naming_dependency_and_members(tmp_path: Path
     assert f"[tool.uv.workspace] in {root / 'pyproject.toml'}" in message
 
 
+def test_listed_member_whose_directory_is_missing_is_named(tmp_path: Path) -> None:
+    """An unpacked sdist (pydantic's) or a partial checkout: the member is listed, its
+    directory is not there; the error says exactly that, not "no member named"."""
+    root = copy_workspace("uv", tmp_path)
+    edit(root / "pyproject.toml", '["packages/*"]', '["packages/app", "packages/core"]')
+    shutil.rmtree(root / "packages" / "core")
+    message = rewrite_error(root / "packages" / "app", tmp_path)
+    assert "core is marked workspace = true" in message
+    assert f"lists it as a member ([tool.uv.workspace] in {root / 'pyproject.toml'})" in message
+    assert f"its directory {root / 'packages' / 'core'} is missing" in message
+    assert "no member named" not in message
+
+
 def test_marked_member_without_any_workspace_is_an_error(tmp_path: Path) -> None:
     root = copy_workspace("uv", tmp_path)
     (root / "pyproject.toml").write_text("# no workspace any more\n")

@@ -75,6 +75,13 @@ def _workspace_sources(own: Directory, root: Directory | None) -> dict[str, tupl
     return entries
 
 
+def _missing_note(workspace: Workspace) -> str:
+    if not workspace.missing:
+        return ""
+    listed = ", ".join(str(path) for path in workspace.missing)
+    return f"; listed member directories that are missing: {listed}"
+
+
 class Pinner:
     """Decides, for one project, the published form of each workspace or catalog requirement."""
 
@@ -181,12 +188,23 @@ class Pinner:
             )
         member = workspace.members.get(canonicalize_name(name))
         if member is None:
+            absent = [(path, declared) for path, declared in workspace.missing.items()
+                      if canonicalize_name(path.name) == canonicalize_name(name)]
+            if absent:
+                path, declared = absent[0]
+                raise RewriteError(
+                    f"{where}: {name} is marked workspace = true ({marked_where}) and the "
+                    f"workspace lists it as a member ({declared}), but its directory {path} is "
+                    "missing, so its version cannot be read: run this in a checkout of the "
+                    "whole workspace (an unpacked sdist or a partial checkout lacks the other "
+                    "members), or remove the source entry to publish the requirement as written"
+                )
             known = ", ".join(sorted(workspace.members)) or "none"
             raise RewriteError(
                 f"{where}: {name} is marked workspace = true ({marked_where}), but the workspace "
                 f"at {workspace.root} has no member named {name} (members: {known}; declared by "
-                f"{'; '.join(workspace.declared_in)}); add its directory to the members or remove "
-                "the source entry"
+                f"{'; '.join(workspace.declared_in)}{_missing_note(workspace)}); add its "
+                "directory to the members or remove the source entry"
             )
         if requirement.specifier and not explicit:
             return None  # no source entry asked for a pin; what the user wrote stands
