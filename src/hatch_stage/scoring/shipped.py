@@ -9,7 +9,6 @@ except for the one metadata file.
 
 from __future__ import annotations
 
-import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -20,24 +19,7 @@ from ..archive import iter_members
 from ..config import ScanLimits
 from ..errors import ScoreError
 from ..models import Artifact
-
-#: well-known project URL kinds and the normalized labels that mean them (PyPA
-#: "Well-known Project URLs in Metadata"); ``Home-page`` counts as "homepage"
-URL_KINDS: Mapping[str, frozenset[str]] = {
-    "homepage": frozenset({"homepage"}),
-    "source": frozenset({"source", "repository", "sourcecode", "github", "gitlab"}),
-    "documentation": frozenset({"documentation", "docs"}),
-    "changelog": frozenset({"changelog", "changes", "whatsnew", "history", "releasenotes"}),
-    "issues": frozenset({"issues", "bugs", "issue", "tracker", "issuetracker", "bugtracker"}),
-    "funding": frozenset({"funding", "sponsor", "donate", "donation"}),
-}
-
-_LABEL_NOISE = str.maketrans("", "", string.punctuation + string.whitespace)
-
-
-def normalize_label(label: str) -> str:
-    """A project URL label as the packaging spec compares them: no punctuation, spaces or case."""
-    return label.translate(_LABEL_NOISE).lower()
+from .urls import url_kinds
 
 
 @dataclass(frozen=True)
@@ -67,14 +49,8 @@ class Shipped:
         return urls
 
     def url_kinds(self) -> dict[str, str]:
-        """Well-known URL kind -> the first label declaring it."""
-        kinds: dict[str, str] = {}
-        for label in self.project_urls:
-            normalized = normalize_label(label)
-            for kind, aliases in URL_KINDS.items():
-                if normalized in aliases:
-                    kinds.setdefault(kind, label)
-        return kinds
+        """Well-known URL kind -> the label of the first URL declaring it (:mod:`.urls`)."""
+        return url_kinds(self.project_urls)
 
 
 def _is_wheel_metadata(name: str) -> bool:
