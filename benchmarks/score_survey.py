@@ -26,12 +26,14 @@ from hatch_stage.scoring import RULES, label_kind, read_shipped
 from hatch_stage.scoring.urls import url_kind
 
 #: the 40 packages of the precision benchmark (issue 12)
-POPULAR = (
-    "aiohttp attrs azure-core black boto3 botocore certifi charset-normalizer click cryptography "
-    "detect-secrets django fastapi flask google-auth hatchling httpx idna jinja2 keyring numpy "
-    "oauthlib packaging paramiko pip pluggy poetry-core pydantic pytest pyyaml requests "
-    "requests-oauthlib rich setuptools six sqlalchemy starlette twine urllib3 uvicorn"
-).split()
+POPULAR = [
+    "aiohttp", "attrs", "azure-core", "black", "boto3", "botocore", "certifi",
+    "charset-normalizer", "click", "cryptography", "detect-secrets", "django", "fastapi",
+    "flask", "google-auth", "hatchling", "httpx", "idna", "jinja2", "keyring", "numpy",
+    "oauthlib", "packaging", "paramiko", "pip", "pluggy", "poetry-core", "pydantic", "pytest",
+    "pyyaml", "requests", "requests-oauthlib", "rich", "setuptools", "six", "sqlalchemy",
+    "starlette", "twine", "urllib3", "uvicorn",
+]
 
 
 def main() -> int:

@@ -169,8 +169,10 @@ def _uv() -> str | None:
 
 
 def _tail(text: str, lines: int = 25) -> str:
+    """The installer's own error lines if it wrote any (pip and uv mark them), else the tail."""
     kept = [line for line in text.splitlines() if line.strip()]
-    return "\n".join(kept[-lines:])
+    errors = [line for line in kept if line.lstrip().lower().startswith(("error", "×"))]
+    return "\n".join((errors or kept)[-lines:])
 
 
 def _install_command(env: BuildEnv, requirement_file: Path) -> list[str]:
