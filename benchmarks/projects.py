@@ -2,9 +2,10 @@
 
 For each project below, the latest sdist (and the published wheel) is downloaded from the
 public index (cached, see ``_pypi.py``) and unpacked as a project directory that looks like a
-maintainer's checkout of the release: ``git init``, everything committed, tagged
-with the project's release tag, ``v<version>`` for most (so setuptools-scm and hatch-vcs compute
-the released version, as they do on a release tag). In it, ``hatch-stage check --json --out DIR`` runs twice:
+maintainer's checkout of the release: ``git init``, everything committed, tagged with the
+project's release tag, ``v<version>`` for most (so setuptools-scm and hatch-vcs compute the
+released version, as they do on a release tag). In it, ``hatch-stage check --json --out DIR``
+runs twice:
 
 - the **first** run, with an empty build-environment cache (``HATCH_STAGE_CACHE_DIR`` points
   at a fresh directory, shared by the projects of this run, as the user cache is shared):
