@@ -171,7 +171,8 @@ def _uv() -> str | None:
 def _tail(text: str, lines: int = 25) -> str:
     """The installer's own error lines if it wrote any (pip and uv mark them), else the tail."""
     kept = [line for line in text.splitlines() if line.strip()]
-    errors = [line for line in kept if line.lstrip().lower().startswith(("error", "×"))]
+    # pip writes "ERROR: ...", uv "error: ..." under a "\u00d7" (multiplication sign)
+    errors = [line for line in kept if line.lstrip().lower().startswith(("error", "\u00d7"))]
     return "\n".join((errors or kept)[-lines:])
 
 
