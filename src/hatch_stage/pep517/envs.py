@@ -35,6 +35,7 @@ from importlib import metadata
 from pathlib import Path
 
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ..errors import PackError
@@ -70,7 +71,12 @@ def _interpreter() -> list[str]:
 
 def normalized(requirements: Sequence[str]) -> list[str]:
     """Requirements written one way each, sorted: ``Hatch_VCS >= 0.3`` -> ``hatch-vcs>=0.3``."""
-    return sorted({str(Requirement(text)) for text in requirements})
+    written = set()
+    for text in requirements:
+        requirement = Requirement(text)
+        requirement.name = canonicalize_name(requirement.name)
+        written.add(str(requirement))
+    return sorted(written)
 
 
 def env_key(requirements: Sequence[str]) -> str:
