@@ -204,6 +204,22 @@ def test_pin_follows_the_members_dynamic_version(tmp_path: Path) -> None:
     )
 
 
+def test_a_member_whose_version_only_its_own_backend_knows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A member built by another backend with a dynamic version (here the in-tree backend of
+    the ``intree`` fixture): its version is asked of that backend, in its build environment."""
+    monkeypatch.setenv("HATCH_STAGE_CACHE_DIR", str(tmp_path / "cache"))
+    root = copy_workspace("uv", tmp_path)
+    member = root / "packages" / "intree"
+    shutil.copytree(FIXTURES / "projects" / "intree", member)
+    edit(member / "pyproject.toml", 'version = "0.9.0"', 'dynamic = ["version"]')
+    app = root / "packages" / "app"
+    edit(app / "pyproject.toml", '"core",\n]', '"core",\n    "intree-pkg",\n]')
+    append(app / "pyproject.toml", "intree-pkg = { workspace = true }\n")
+    assert "Requires-Dist: intree-pkg==0.9.0" in requires_dist(rewritten(app, tmp_path))
+
+
 def test_specifier_already_written_is_kept_when_the_member_satisfies_it(tmp_path: Path) -> None:
     root = copy_workspace("uv", tmp_path)
     app = root / "packages" / "app"

@@ -18,8 +18,10 @@ what is missing, with advice for the command that was run.
 
 from __future__ import annotations
 
+import email.parser
 import os
 import sys
+import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,9 @@ from .inprocess import build_in_process, target_unmet
 from .native import compiler_reason
 from .requirements import Unmet, unmet_requirements
 
-__all__ = ["BuildSystem", "build_project", "read_build_system", "unmet_requirements"]
+__all__ = [
+    "BuildSystem", "build_project", "built_version", "read_build_system", "unmet_requirements"
+]
 
 #: a backend may ask for more requirements after the first install; then it must be content
 MAX_INSTALL_ROUNDS = 3
@@ -56,6 +60,30 @@ def build_project(
             f"elsewhere (hatch-stage {config.command} dist/*)"
         )
     return _Build(root, system, config).run(kinds, out)
+
+
+def built_version(root: Path, manifest: Mapping[str, Any], config: Config, scratch: Path) -> str:
+    """The version the project at ``root`` would build as, asked of its own backend.
+
+    For a version only the backend can tell (setuptools-scm, a version read from a module):
+    ``prepare_metadata_for_build_wheel`` where the backend has it, else a wheel build.
+    """
+    build = _Build(root, read_build_system(root, manifest), config)
+    if build.system.in_process_capable and not unmet_requirements(build.system.requires):
+        from ..project import load_project
+
+        return load_project(root, config.replace(target="python")).version
+    built = build.run_hooks(["metadata"], scratch)["metadata"]
+    if built.is_dir():
+        text = (built / "METADATA").read_text(encoding="utf-8", errors="replace")
+    else:
+        with zipfile.ZipFile(built) as wheel:
+            name = next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))
+            text = wheel.read(name).decode("utf-8", errors="replace")
+    version = email.parser.HeaderParser().parsestr(text).get("Version", "")
+    if not version:
+        raise PackError(f"{build.backend} wrote no Version into the metadata of {root}")
+    return str(version)
 
 
 class _Build:
@@ -84,16 +112,22 @@ class _Build:
                     return build_in_process(self.root, out, kinds)
                 except Exception as error:  # hatchling and build hooks raise anything
                     raise self._failed(str(error), "", "release") from None
+        return self._artifacts(self.run_hooks(kinds, out), kinds)
+
+    def run_hooks(self, kinds: Sequence[str], out: Path) -> dict[str, Path]:
+        """kind -> the file (or metadata directory) the backend made, in or out of isolation."""
+        out.mkdir(parents=True, exist_ok=True)
         if not self.config.isolation:
+            static_unmet = unmet_requirements(self.system.requires)
             if static_unmet:
                 raise self._not_installed(static_unmet)
             result = self._hooks(sys.executable, dict(os.environ), kinds, out, unmet_requirements)
             if result.missing:
                 raise self._not_installed(result.missing)
-            return self._artifacts(result, kinds)
+            return result.built
         return self._isolated(kinds, out)
 
-    def _isolated(self, kinds: Sequence[str], out: Path) -> list[Artifact]:
+    def _isolated(self, kinds: Sequence[str], out: Path) -> dict[str, Path]:
         def announce(path: Path) -> None:
             what = ", ".join(self.system.requires) or "nothing (the backend is in the project)"
             stderr.print(f"hatch-stage: making a build environment for {self.root.name} with "
@@ -104,7 +138,7 @@ class _Build:
             for _round in range(MAX_INSTALL_ROUNDS):
                 result = self._hooks(str(env.python), env.environ(), kinds, out, env.unmet)
                 if not result.missing:
-                    return self._artifacts(result, kinds)
+                    return result.built
                 add_requirements(env, sorted({unmet.requirement for unmet in result.missing}))
         except InstallFailed as error:
             raise self._install_failed(str(error)) from None
@@ -119,10 +153,10 @@ class _Build:
         except HookError as error:
             raise self._hook_error(error, kinds) from None
 
-    def _artifacts(self, result: HookRun, kinds: Sequence[str]) -> list[Artifact]:
+    def _artifacts(self, built: dict[str, Path], kinds: Sequence[str]) -> list[Artifact]:
         artifacts = []
         for kind in kinds:
-            path = result.built.get(kind)
+            path = built.get(kind)
             if path is None or not path.is_file():
                 raise PackError(f"{self.backend} reported building the {kind} of {self.root} "
                                 "but no file was written")

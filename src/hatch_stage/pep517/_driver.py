@@ -9,7 +9,8 @@ Building the sdist and the wheel in one process, instead of one process per hook
 over, which is most of the time a cached pre-commit run spends building.
 
 Protocol, one JSON object per line. The caller writes the request on standard input:
-``{"backend": "pkg.mod:obj", "backend_path": [...], "kinds": ["sdist", "wheel"], "out": DIR}``.
+``{"backend": "pkg.mod:obj", "backend_path": [...], "kinds": ["sdist", "wheel"], "out": DIR}``
+(a kind may also be ``metadata``: the wheel's ``.dist-info`` directory, prepared).
 For each kind this process sends ``{"requires": KIND, "list": [...]}`` (the backend's
 ``get_requires_for_build_KIND``) and waits for ``{"go": true}`` (the environment satisfies
 them: build) or ``{"go": false}`` (stop: the caller installs them and starts again), then
@@ -71,14 +72,19 @@ def main() -> int:
         return 1
     try:
         for kind in request["kinds"]:
-            hook = f"get_requires_for_build_{kind}"
+            # "metadata" is the wheel's core metadata: prepared if the backend can, else built
+            target = "wheel" if kind == "metadata" else kind
+            hook = f"get_requires_for_build_{target}"
             get_requires = getattr(backend, hook, None)
             requires = list(get_requires(None)) if get_requires is not None else []
             _send(channel, {"requires": kind, "list": [str(item) for item in requires]})
             if not json.loads(sys.stdin.readline()).get("go"):
                 return 0
-            hook = f"build_{kind}"
+            hook = f"build_{target}"
             build = getattr(backend, hook, None)
+            if kind == "metadata" and hasattr(backend, "prepare_metadata_for_build_wheel"):
+                hook = "prepare_metadata_for_build_wheel"
+                build = backend.prepare_metadata_for_build_wheel
             if build is None:
                 _send(channel, {"error": "hook_missing", "hook": hook, "message": hook})
                 return 1

@@ -18,6 +18,7 @@ member or catalog and where it looked.
 from __future__ import annotations
 
 import re
+import tempfile
 from functools import cached_property
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from packaging.version import InvalidVersion, Version
 from ..config import Config, parse_table
 from ..errors import HatchStageError, RewriteError
 from ..models import Project
+from ..pep517 import built_version
 from ..project import load_project
 from .catalogs import Catalogs, CatalogSettings
 from .workspace import Directory, Workspace, find_root
@@ -89,6 +91,7 @@ class Pinner:
         self._start = project.root.resolve()
         self._own_name = canonicalize_name(project.name)
         self._pin = config.pin
+        self._config = config
         own_file = self._start / "pyproject.toml"
         self._root = find_root(self._start)
         # the project may be the workspace root itself; its settings are then read only once
@@ -163,10 +166,16 @@ class Pinner:
         return None if spec is None else replace_specifier(text, spec)
 
     def _version_of(self, member: Path) -> str:
-        # the member's version the way its own build computes it (dynamic versions too)
+        # the member's version the way its own build computes it (dynamic versions too): what
+        # its files state, else what its build backend reports (setuptools-scm and the like)
         if member not in self._versions:
             try:
-                version = load_project(member, Config(target="python")).version
+                project = load_project(member, Config(target="python"))
+                version = project.version
+                if not version:
+                    config = self._config.replace(target="python")
+                    with tempfile.TemporaryDirectory(prefix="hatch-stage-member-") as scratch:
+                        version = built_version(member, project.manifest, config, Path(scratch))
                 self._versions[member] = str(Version(version))
             except (HatchStageError, InvalidVersion) as error:
                 raise RewriteError(
