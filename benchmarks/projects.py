@@ -46,6 +46,8 @@ from pathlib import Path
 from _harness import HATCH_STAGE, Run, measure, scratch
 from _pypi import Release, client, latest_release
 
+from hatch_stage.config import tomllib
+
 #: project -> its group; "hatchling+plugins" and "hatchling" are the two sides of the ratio
 PROJECTS: dict[str, str] = {
     **dict.fromkeys(["attrs", "black", "httpx", "urllib3", "hatch", "cattrs", "iniconfig",
@@ -77,8 +79,11 @@ def checkout(release: Release, workdir: Path) -> Path:
         archive.extractall(workdir, filter="data")
     root = workdir / top
     # a checkout has no PKG-INFO or egg-info: the build writes them (hatchling would ship two
-    # PKG-INFO; setuptools rewriting tracked egg-info would make the tree "dirty" for scm)
-    (root / "PKG-INFO").unlink(missing_ok=True)
+    # PKG-INFO; setuptools rewriting tracked egg-info would make the tree "dirty" for scm).
+    # A package of a monorepo whose scm root is above it keeps PKG-INFO: the sdist cannot hold
+    # the monorepo's git history, and PKG-INFO is where its version then comes from
+    if not _scm_root_above(root):
+        (root / "PKG-INFO").unlink(missing_ok=True)
     for egg_info in [*root.glob("*.egg-info"), *root.glob("src/*.egg-info")]:
         shutil.rmtree(egg_info)
     git("init", "-q", "-b", "main", cwd=root)
@@ -86,6 +91,14 @@ def checkout(release: Release, workdir: Path) -> Path:
     git("commit", "-q", "--no-verify", "-m", f"release {release.version}", cwd=root)
     git("tag", TAGS.get(release.name, "v{version}").format(version=release.version), cwd=root)
     return root
+
+
+def _scm_root_above(root: Path) -> bool:
+    tool = tomllib.loads((root / "pyproject.toml").read_text()).get("tool", {}) \
+        if (root / "pyproject.toml").is_file() else {}
+    hatch_vcs = tool.get("hatch", {}).get("version", {}).get("raw-options", {})
+    roots = [tool.get("setuptools_scm", {}).get("root", "."), hatch_vcs.get("root", ".")]
+    return any(str(value).startswith("..") for value in roots)
 
 
 def _sdist_members(path: Path) -> dict[str, str]:
