@@ -80,6 +80,16 @@ def test_a_backend_of_its_own_builds_in_a_cached_environment(
     assert envs_in(cache) == [env] and (env / "hatch-stage-env.json").stat().st_mtime_ns == ready
 
 
+def test_a_backend_reading_its_stdin_reads_nothing_and_cannot_disturb_the_build(
+    tmp_path: Path, cache: dict[str, str]
+) -> None:
+    project = release_checkout("intree", tmp_path)
+    run = run_cli(["check", "--json"], cwd=project, env={**cache, "TINY_BACKEND_READS": "1"},
+                  timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert len(run.json()["files"]) == 2
+
+
 def test_concurrent_first_runs_make_one_environment_and_a_half_made_one_is_redone(
     tmp_path: Path, cache: dict[str, str]
 ) -> None:

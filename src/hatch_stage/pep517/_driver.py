@@ -16,8 +16,9 @@ For each kind this process sends ``{"requires": KIND, "list": [...]}`` (the back
 them: build) or ``{"go": false}`` (stop: the caller installs them and starts again), then
 sends ``{"built": KIND, "file": NAME}``. A failure sends ``{"error": WHAT, "hook": HOOK,
 "message": ...}`` and exits with status 1; the traceback goes to the log. Messages travel on
-a copy of the original standard output; the backend's own output, and its children's, goes
-to standard error, which the caller keeps as the build log.
+copies of the original standard input and output; the backend's own output, and its
+children's, goes to standard error, which the caller keeps as the build log, and their
+standard input is empty.
 """
 
 from __future__ import annotations
@@ -30,12 +31,21 @@ import traceback
 from typing import IO, Any
 
 
-def _channel() -> IO[str]:
-    # the backend may print: keep the real stdout for messages, point fd 1 at the log
+def _channels() -> tuple[IO[str], IO[str]]:
+    """(answers, messages): the real stdin and stdout, kept for the protocol alone.
+
+    The backend may print and, worse, read: fd 1 now goes to the log and fd 0 reads nothing,
+    for it and for every process it starts, so nothing it does can touch the protocol.
+    """
+    answers = os.fdopen(os.dup(0), "r", encoding="utf-8")
     messages = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    return messages
+    empty = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(empty, 0)
+    os.close(empty)
+    sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - open for the whole run
+    return answers, messages
 
 
 def _send(channel: IO[str], message: dict[str, Any]) -> None:
@@ -61,8 +71,8 @@ def _load_backend(spec: str, backend_path: list[str]) -> Any:
 def main() -> int:
     # this file's directory is sys.path[0]; nothing in it may shadow the backend's imports
     del sys.path[0]
-    channel = _channel()
-    request = json.loads(sys.stdin.readline())
+    answers, channel = _channels()
+    request = json.loads(answers.readline())
     hook = "import"
     try:
         backend = _load_backend(request["backend"], request.get("backend_path") or [])
@@ -78,7 +88,7 @@ def main() -> int:
             get_requires = getattr(backend, hook, None)
             requires = list(get_requires(None)) if get_requires is not None else []
             _send(channel, {"requires": kind, "list": [str(item) for item in requires]})
-            if not json.loads(sys.stdin.readline()).get("go"):
+            if not json.loads(answers.readline()).get("go"):
                 return 0
             hook = f"build_{target}"
             build = getattr(backend, hook, None)
