@@ -13,18 +13,17 @@ copied, ``git init``-ed, committed and tagged (no SETUPTOOLS_SCM_PRETEND_VERSION
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 import subprocess
 import sys
-import tarfile
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from clitools import PROJECTS, Run, environment, run_cli
+from test_archive import make_tar, regular
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -145,12 +144,9 @@ def test_a_prebuilt_release_names_its_version_when_only_the_build_knows_it(
     project = release_checkout("scm-setuptools", tmp_path)
     dist = tmp_path / "dist"
     dist.mkdir()
-    sdist = dist / "scm_setuptools-2.0.1.tar.gz"
-    with tarfile.open(sdist, "w:gz") as archive:
-        data = b"Metadata-Version: 2.1\nName: scm-setuptools\nVersion: 2.0.1\n"
-        info = tarfile.TarInfo("scm_setuptools-2.0.1/PKG-INFO")
-        info.size = len(data)
-        archive.addfile(info, io.BytesIO(data))
+    metadata = b"Metadata-Version: 2.1\nName: scm-setuptools\nVersion: 2.0.1\n"
+    sdist = make_tar(dist / "scm_setuptools-2.0.1.tar.gz",
+                     [regular("scm_setuptools-2.0.1/PKG-INFO", metadata)]).path
     run = run_cli(["check", "--json", str(sdist)], cwd=project)
     assert run.returncode == 0, run.stderr
     assert (run.json()["name"], run.json()["version"]) == ("scm-setuptools", "2.0.1")
