@@ -66,21 +66,6 @@ def is_python_project(root: Path) -> bool:
     return any((root / marker).is_file() for marker in PYTHON_MARKERS)
 
 
-def _hatchling_metadata(root: Path) -> tuple[str, str]:
-    # hatchling resolves dynamic versions (version files, VCS, build hooks) the way the build
-    # will, so the version we check is the version that ships
-    from hatchling.metadata.core import ProjectMetadata
-    from hatchling.plugin.manager import PluginManager
-
-    try:
-        metadata = ProjectMetadata(str(root), PluginManager())
-        return metadata.core.name, metadata.version
-    except Exception as error:  # hatchling raises plain ValueError/TypeError for bad metadata
-        raise PackError(
-            f"cannot read the project metadata in {root / 'pyproject.toml'}: {error}"
-        ) from None
-
-
 def _table(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -120,11 +105,12 @@ def _python_project(root: Path) -> Project:
     name of a setup.py-only project) is left empty and filled in from what the build produces.
     """
     from .pep517 import read_build_system, unmet_requirements
+    from .pep517.inprocess import hatchling_metadata
 
     manifest = read_manifest(root, "python")
     system = read_build_system(root, manifest)
     if system.in_process_capable and not unmet_requirements(system.requires):
-        name, version = _hatchling_metadata(root)
+        name, version = hatchling_metadata(root)
     else:
         name, version = _static_metadata(root, manifest)
     return Project(root=root, target="python", name=name, version=version, manifest=manifest)

@@ -33,7 +33,7 @@ from ..output import stderr
 from .buildsystem import BuildSystem, read_build_system
 from .envs import InstallFailed, add_requirements, build_env, cache_root
 from .hooks import HookError, HookRun, run_backend
-from .inprocess import build_in_process, target_unmet
+from .inprocess import build_in_process, hatchling_metadata, target_unmet
 from .native import compiler_reason
 from .requirements import Unmet, unmet_requirements
 
@@ -70,9 +70,7 @@ def built_version(root: Path, manifest: Mapping[str, Any], config: Config, scrat
     """
     build = _Build(root, read_build_system(root, manifest), config)
     if build.system.in_process_capable and not unmet_requirements(build.system.requires):
-        from ..project import load_project
-
-        return load_project(root, config.replace(target="python")).version
+        return hatchling_metadata(root)[1]
     built = build.run_hooks(["metadata"], scratch)["metadata"]
     if built.is_dir():
         text = (built / "METADATA").read_text(encoding="utf-8", errors="replace")

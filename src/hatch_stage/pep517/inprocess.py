@@ -13,8 +13,24 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..errors import PackError
 from ..models import Artifact
 from .requirements import Unmet, unmet_requirements
+
+
+def hatchling_metadata(root: Path) -> tuple[str, str]:
+    """Name and version as hatchling resolves them: dynamic versions (version files, VCS, build
+    hooks) the way the build will, so the version checked is the version that ships."""
+    from hatchling.metadata.core import ProjectMetadata
+    from hatchling.plugin.manager import PluginManager
+
+    try:
+        metadata = ProjectMetadata(str(root), PluginManager())
+        return metadata.core.name, metadata.version
+    except Exception as error:  # hatchling raises plain ValueError/TypeError for bad metadata
+        raise PackError(
+            f"cannot read the project metadata in {root / 'pyproject.toml'}: {error}"
+        ) from None
 
 
 def _builders(root: Path, kinds: Sequence[str]) -> list[tuple[str, object]]:
