@@ -115,3 +115,28 @@ def test_clean_commit_passes_and_planted_token_is_refused(
     assert git("log", "--oneline", cwd=user_repo).stdout.count("\n") == 1, (
         "the commit did not happen"
     )
+
+
+def test_hook_passes_on_a_setuptools_project_whose_version_comes_from_git(
+    tmp_path: Path, hook_repo: Path, pre_commit_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """setuptools with setuptools-scm: the hook's environment (made by pre-commit, holding
+    hatch-stage only) builds it in a build environment of its own, after the release tag."""
+    monkeypatch.setenv("HATCH_STAGE_CACHE_DIR", str(tmp_path / "build-envs"))
+    project = tmp_path / "scm"
+    shutil.copytree(PROJECTS / "scm-setuptools", project)
+    git("init", "-q", "-b", "main", cwd=project)
+    git("add", "-A", cwd=project)
+    assert git("commit", "-qm", "release", cwd=project).returncode == 0
+    git("tag", "v2.0.1", cwd=project)
+    hook = project / ".git" / "hooks" / "pre-commit"
+    hook.write_text(
+        f"#!/bin/sh\nexec '{PRE_COMMIT}' try-repo '{hook_repo}' hatch-stage-check --ref HEAD\n"
+    )
+    hook.chmod(0o755)
+    (project / "CHANGELOG.md").write_text("# Changes\n\n## 2.0.1\n\n- Second release.\n")
+    passed = commit(project, pre_commit_home, "changelog")
+    said = passed.stdout + passed.stderr
+    assert passed.returncode == 0, said
+    assert "hatch-stage check" in said and "Passed" in said
+    assert git("log", "--oneline", cwd=project).stdout.count("\n") == 2

@@ -204,6 +204,22 @@ def test_pin_follows_the_members_dynamic_version(tmp_path: Path) -> None:
     )
 
 
+def test_a_member_whose_version_only_its_own_backend_knows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A member built by another backend with a dynamic version (here the in-tree backend of
+    the ``intree`` fixture): its version is asked of that backend, in its build environment."""
+    monkeypatch.setenv("HATCH_STAGE_CACHE_DIR", str(tmp_path / "cache"))
+    root = copy_workspace("uv", tmp_path)
+    member = root / "packages" / "intree"
+    shutil.copytree(FIXTURES / "projects" / "intree", member)
+    edit(member / "pyproject.toml", 'version = "0.9.0"', 'dynamic = ["version"]')
+    app = root / "packages" / "app"
+    edit(app / "pyproject.toml", '"core",\n]', '"core",\n    "intree-pkg",\n]')
+    append(app / "pyproject.toml", "intree-pkg = { workspace = true }\n")
+    assert "Requires-Dist: intree-pkg==0.9.0" in requires_dist(rewritten(app, tmp_path))
+
+
 def test_specifier_already_written_is_kept_when_the_member_satisfies_it(tmp_path: Path) -> None:
     root = copy_workspace("uv", tmp_path)
     app = root / "packages" / "app"
@@ -234,6 +250,19 @@ def test_unknown_member_is_an_error_naming_dependency_and_members(tmp_path: Path
     assert "utils is marked workspace = true" in message
     assert "no member named utils (members: app, core" in message
     assert f"[tool.uv.workspace] in {root / 'pyproject.toml'}" in message
+
+
+def test_listed_member_whose_directory_is_missing_is_named(tmp_path: Path) -> None:
+    """An unpacked sdist (pydantic's) or a partial checkout: the member is listed, its
+    directory is not there; the error says exactly that, not "no member named"."""
+    root = copy_workspace("uv", tmp_path)
+    edit(root / "pyproject.toml", '["packages/*"]', '["packages/app", "packages/core"]')
+    shutil.rmtree(root / "packages" / "core")
+    message = rewrite_error(root / "packages" / "app", tmp_path)
+    assert "core is marked workspace = true" in message
+    assert f"lists it as a member ([tool.uv.workspace] in {root / 'pyproject.toml'})" in message
+    assert f"its directory {root / 'packages' / 'core'} is missing" in message
+    assert "no member named" not in message
 
 
 def test_marked_member_without_any_workspace_is_an_error(tmp_path: Path) -> None:

@@ -146,7 +146,7 @@ def test_untidy_release_gets_partial_points_with_reasons(untidy: StageReport) ->
     assert (readme.points, readme.passed) == (5, False)
     assert "characters" in readme.reason and "section heading" in readme.reason
     assert checks["project-urls"].points == 5
-    assert "add source and documentation" in checks["project-urls"].reason
+    assert "none for the source code" in checks["project-urls"].reason
     assert checks["classifiers"].points == 3, "half of 5 rounds up"
     assert "Programming Language :: Python :: 3" in checks["classifiers"].reason
     assert checks["dependencies"].points == 3
@@ -191,3 +191,105 @@ def test_other_targets_are_not_scored(tmp_path: Path) -> None:
     project = Project(root=tmp_path, target="npm", name="pkg", version="1.0.0")
     tarball = Artifact(tmp_path / "pkg-1.0.0.tgz", "npm-tarball")
     assert hatch_stage_score([tarball], project, Config()) == []
+
+
+# --- calibration (README "Quality score"): each changed check, on real builds --------------
+
+def score_of(tmp_path: Path, name: str, project_table: str,
+             files: dict[str, str] | None = None) -> dict[str, Check]:
+    """The checks of a hatchling build of BARE with ``project_table`` lines added to it."""
+    pyproject = BARE["pyproject.toml"].replace('version = "0.1"\n',
+                                               'version = "0.1"\n' + project_table)
+    root = write_project(tmp_path / name, {**BARE, **(files or {}), "pyproject.toml": pyproject})
+    artifacts = build(root, tmp_path / f"{name}-dist")
+    project = Project(root=root, target="python", name="bare-pkg", version="0.1")
+    return {c.name: c for c in hatch_stage_score(artifacts, project, Config())}
+
+
+def test_points_add_up_to_100_with_the_calibrated_weights() -> None:
+    from hatch_stage.scoring import RULES
+
+    points = {rule.name: rule.points for rule in RULES}
+    assert sum(points.values()) == 100
+    # keywords: 29 of 40 popular packages have none; requires-python: the flaw that breaks
+    # installs; tests in the sdist serve distributors more than users
+    assert (points["keywords"], points["requires-python"], points["tests"]) == (2, 10, 8)
+
+
+AIOHTTP_URLS = """[project.urls]
+"Chat: Matrix" = "https://matrix.to/#/#aio-libs:matrix.org"
+"CI: GitHub Actions" = "https://github.com/aio-libs/aiohttp/actions?query=workflow%3ACI"
+"Docs: Changelog" = "https://docs.aiohttp.org/en/stable/changes.html"
+"Docs: RTD" = "https://docs.aiohttp.org"
+"GitHub: issues" = "https://github.com/aio-libs/aiohttp/issues"
+"GitHub: repo" = "https://github.com/aio-libs/aiohttp"
+"""
+
+
+def test_compound_project_url_labels_are_recognised(tmp_path: Path) -> None:
+    """aiohttp's labels: no changelog file ships, the "Docs: Changelog" URL counts."""
+    checks = score_of(tmp_path, "aiohttp-like", AIOHTTP_URLS)
+    assert checks["changelog"].passed
+    assert checks["changelog"].reason == "a 'Docs: Changelog' project URL points to the changes"
+    urls = checks["project-urls"]
+    assert urls.passed
+    for shown in ("changelog ('Docs: Changelog')", "documentation ('Docs: RTD')",
+                  "issues ('GitHub: issues')", "source ('GitHub: repo')"):
+        assert shown in urls.reason
+
+
+def test_a_repository_url_is_the_source_whatever_its_label(tmp_path: Path) -> None:
+    checks = score_of(tmp_path, "home-only", 'urls = { Homepage = "https://github.com/o/pkg" }\n')
+    assert checks["project-urls"].passed
+    assert "source ('Homepage')" in checks["project-urls"].reason
+    # a page about a repository is not the repository, and a non-forge homepage is no source
+    half = score_of(tmp_path, "ci-only",
+                    'urls = { CI = "https://github.com/o/pkg/actions", '
+                    'Homepage = "https://example.invalid" }\n')["project-urls"]
+    assert (half.points, half.max_points) == (5, 10)
+    assert "none for the source code" in half.reason
+
+
+@pytest.mark.parametrize(("label", "kind"), [
+    ("Homepage", "homepage"), ("Home page", "homepage"), ("Change_Log", "changelog"),
+    ("What's New?", "changelog"), ("Release Notes", "changelog"), ("Source Code", "source"),
+    ("Code", "source"), ("GitHub: repo", "source"), ("Repository", "source"),
+    ("Docs: Changelog", "changelog"), ("Docs: RTD", "documentation"),
+    ("DOCUMENTATION", "documentation"),
+    ("GitHub: issues", "issues"), ("Issue tracker", "issues"), ("Bug Tracker", "issues"),
+    ("Security policy", "security"), ("Tidelift", "funding"), ("CI: GitHub Actions", None),
+    ("Chat: Matrix", None), ("Coverage: codecov", None), ("Mailing lists", None),
+])
+def test_labels_are_normalized_as_pep_753_says(label: str, kind: str | None) -> None:
+    from hatch_stage.scoring import label_kind
+
+    assert label_kind(label) == kind
+
+
+def test_topic_classifiers_stand_in_for_keywords(tmp_path: Path) -> None:
+    topic = 'classifiers = ["Topic :: Internet :: WWW/HTTP"]\n'
+    checks = score_of(tmp_path, "topics", topic)
+    assert checks["keywords"].passed and "1 Topic classifier(s)" in checks["keywords"].reason
+    bare = score_of(tmp_path, "nothing", "")["keywords"]
+    assert (bare.points, bare.max_points) == (0, 2)
+    assert "Topic" in bare.reason and "keywords = [...]" in bare.reason
+
+
+def test_a_long_readme_with_only_a_title_is_not_a_stub(tmp_path: Path) -> None:
+    body = "This library does one thing well. " * 40  # about 1,400 characters
+    long_one = score_of(tmp_path, "long", 'readme = "README.md"\n',
+                        {"README.md": f"# bare-pkg\n\n{body}\n"})["readme"]
+    assert long_one.passed, long_one.reason
+    short = score_of(tmp_path, "short", 'readme = "README.md"\n',
+                     {"README.md": f"# bare-pkg\n\n{body[:400]}\n"})["readme"]
+    assert not short.passed and "1 section heading(s)" in short.reason
+
+
+def test_editor_leftovers_in_test_fixtures_are_not_stray(tmp_path: Path) -> None:
+    files = {"tests/fixtures/backup~": "kept on purpose: the code under test ignores it\n",
+             "tests/test_it.py": "def test_it():\n    pass\n",
+             "bare_pkg/module.py~": "an editor's backup\n"}
+    stray = score_of(tmp_path, "fixtures", "", files)["stray-files"]
+    assert stray.reason.startswith(
+        "2 stray file(s): wheel: bare_pkg/module.py~, sdist: bare_pkg/module.py~;"
+    ), stray.reason

@@ -2,9 +2,14 @@
 
 Every stage that looks inside a wheel, sdist or npm tarball goes through :func:`iter_members`,
 which reads members into memory (nothing is extracted to disk) and refuses, with an error
-naming the artifact and member, anything that could hurt: absolute or ``..`` paths, links
-and device files, members or totals over the size limits, and compression ratios that
-signal a decompression bomb.
+naming the artifact and member, anything that could hurt: absolute or ``..`` paths, device
+files, links that lead outside the archive (:mod:`hatch_stage.archive_links`), members or
+totals over the size limits, and compression ratios that signal a decompression bomb.
+
+A symbolic or hard link that ends on a regular member of the same archive is read, after
+the regular members, as that member under the link's name (``Member.link`` names the
+target); it counts against the limits like any member. One that stays inside but ends on a
+directory or on nothing has no content and is not yielded.
 
 Scanners that only read text pass ``skip_binary=True``: members are then read a chunk at a
 time through a UTF-8 decoder, and one that is not UTF-8 is left unread at its first bad byte
@@ -19,6 +24,7 @@ only of members the caller asks for (still bounded per member), under the same l
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import hashlib
 import stat
 import tarfile
@@ -28,6 +34,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, TypeVar
 
+from .archive_links import Node, node_key, resolve_link
 from .config import ScanLimits
 from .errors import ArchiveError
 from .models import Artifact, Member
@@ -41,6 +48,10 @@ _T = TypeVar("_T")
 #: reads one member: (artifact, member name, stream, budget) -> what the walk yields, or None
 #: to leave the member unread and yield nothing for it
 _Reader = Callable[[Artifact, str, IO[bytes], "_Budget"], "_T | None"]
+#: marks what was read through a link as a link to the member it leads to
+_Linked = Callable[[_T, str], _T]
+#: the most a zip link's stored target may be; real ones are a path
+MAX_LINK_TARGET = 4096
 
 
 @dataclass(frozen=True)
@@ -157,38 +168,93 @@ def _member(
     return Member(artifact.filename, name, data)
 
 
+def is_zip_link(info: zipfile.ZipInfo) -> bool:
+    return stat.S_ISLNK(info.external_attr >> 16)
+
+
+def zip_link_target(artifact: Artifact, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> str:
+    """The path a zip symbolic link stores as its data (bounded, UTF-8)."""
+    with archive.open(info) as stream:
+        raw = stream.read(MAX_LINK_TARGET + 1)
+    try:
+        if len(raw) <= MAX_LINK_TARGET:
+            return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    raise ArchiveError(f"{artifact.filename}: member {info.filename!r} is a symbolic link with "
+                       "an unreadable target; refused")
+
+
+def _zip_nodes(artifact: Artifact, archive: zipfile.ZipFile) -> dict[str, Node]:
+    nodes: dict[str, Node] = {}
+    for info in archive.infolist():
+        key = node_key(info.filename)
+        if info.is_dir():
+            nodes[key] = ("dir", "")
+        elif is_zip_link(info):
+            nodes[key] = ("symlink", zip_link_target(artifact, archive, info))
+        else:
+            nodes[key] = ("file", "")
+    return nodes
+
+
 def _zip_walk(
-    artifact: Artifact, limits: ScanLimits, streamed: bool, read: _Reader[_T]
+    artifact: Artifact, limits: ScanLimits, streamed: bool, read: _Reader[_T], linked: _Linked[_T]
 ) -> Iterator[_T]:
     budget = _Budget(artifact, limits)
+    links: list[str] = []
     with zipfile.ZipFile(artifact.path) as archive:
         for info in archive.infolist():
             check_member_name(artifact.filename, info.filename)
             if info.is_dir():
                 continue
-            mode = info.external_attr >> 16
-            if stat.S_ISLNK(mode):
-                raise ArchiveError(
-                    f"{artifact.filename}: member {info.filename!r} is a symbolic link"
-                )
             budget.admit(info.filename, info.file_size, skip_binary=streamed)
+            if is_zip_link(info):
+                links.append(info.filename)
+                continue
             with archive.open(info) as stream:
                 member = read(artifact, info.filename, stream, budget)
             if member is not None:
                 yield member
+        if links:
+            nodes = _zip_nodes(artifact, archive)
+            by_key = {node_key(info.filename): info for info in archive.infolist()}
+            for name in links:
+                target = resolve_link(artifact.filename, name, nodes)
+                if target is None:
+                    continue
+                with archive.open(by_key[target]) as stream:
+                    member = read(artifact, name, stream, budget)
+                if member is not None:
+                    yield linked(member, target)
+
+
+def _tar_node(info: tarfile.TarInfo) -> Node:
+    if info.isdir():
+        return ("dir", "")
+    if info.issym():
+        return ("symlink", info.linkname)
+    if info.islnk():
+        return ("hardlink", info.linkname)
+    return ("file", "") if info.isfile() else ("other", "")
 
 
 def _tar_walk(
-    artifact: Artifact, limits: ScanLimits, streamed: bool, read: _Reader[_T]
+    artifact: Artifact, limits: ScanLimits, streamed: bool, read: _Reader[_T], linked: _Linked[_T]
 ) -> Iterator[_T]:
     budget = _Budget(artifact, limits)
+    links: list[str] = []
+    nodes: dict[str, Node] = {}
     with tarfile.open(artifact.path, mode="r:*") as archive:
         for info in archive:
             check_member_name(artifact.filename, info.name)
+            nodes[node_key(info.name)] = _tar_node(info)
             if info.isdir():
                 continue
             if info.issym() or info.islnk():
-                raise ArchiveError(f"{artifact.filename}: member {info.name!r} is a link")
+                budget.admit(info.name, 0, skip_binary=streamed)
+                links.append(info.name)
+                continue
             if not info.isfile():
                 raise ArchiveError(
                     f"{artifact.filename}: member {info.name!r} is not a regular file"
@@ -201,16 +267,54 @@ def _tar_walk(
                 member = read(artifact, info.name, stream, budget)
             if member is not None:
                 yield member
+    if links:
+        yield from _tar_links(artifact, links, nodes, budget, read, linked)
+
+
+def _tar_links(
+    artifact: Artifact,
+    links: list[str],
+    nodes: dict[str, Node],
+    budget: _Budget,
+    read: _Reader[_T],
+    linked: _Linked[_T],
+) -> Iterator[_T]:
+    """Each link read as the member it leads to, in one more pass over the archive.
+
+    One pass rather than a seek back per link: a gzip stream can only seek back by
+    decompressing from the start. Each link is read (and counted) like a member of its own.
+    """
+    by_target: dict[str, list[str]] = {}
+    for name in links:
+        target = resolve_link(artifact.filename, name, nodes)
+        if target is not None:
+            by_target.setdefault(target, []).append(name)
+    with tarfile.open(artifact.path, mode="r:*") as archive:
+        for info in archive:
+            key = node_key(info.name)
+            names = by_target.pop(key, []) if info.isfile() else []
+            for name in names:
+                stream = archive.extractfile(info)
+                if stream is None:  # pragma: no cover - regular files always have a stream
+                    continue
+                with stream:
+                    member = read(artifact, name, stream, budget)
+                if member is not None:
+                    yield linked(member, key)
 
 
 def _walk(
-    artifact: Artifact, limits: ScanLimits, streamed: bool, read: _Reader[_T]
+    artifact: Artifact,
+    limits: ScanLimits,
+    streamed: bool,
+    read: _Reader[_T],
+    linked: _Linked[_T] = lambda item, target: item,
 ) -> Iterator[_T]:
     try:
         if artifact.path.name.endswith((".whl", ".zip")):
-            yield from _zip_walk(artifact, limits, streamed, read)
+            yield from _zip_walk(artifact, limits, streamed, read, linked)
         else:
-            yield from _tar_walk(artifact, limits, streamed, read)
+            yield from _tar_walk(artifact, limits, streamed, read, linked)
     except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError) as error:
         raise ArchiveError(f"{artifact.filename}: not a readable archive ({error})") from None
 
@@ -229,7 +333,10 @@ def iter_members(
     def read(artifact: Artifact, name: str, stream: IO[bytes], budget: _Budget) -> Member:
         return _member(artifact, name, stream, budget, skip_binary)
 
-    return _walk(artifact, limits, skip_binary, read)
+    def linked(member: Member, target: str) -> Member:
+        return dataclasses.replace(member, link=target)
+
+    return _walk(artifact, limits, skip_binary, read, linked)
 
 
 def iter_entries(
@@ -268,3 +375,20 @@ def iter_entries(
         return Entry(name, size, digest.hexdigest(), head, b"".join(parts) if keep else None)
 
     return _walk(artifact, limits, True, read)
+
+
+def list_links(artifact: Artifact) -> list[tuple[str, str]]:
+    """(member, target as stored) of every symbolic or hard link, from the headers alone.
+
+    Nothing is resolved or refused here; :func:`iter_members` does that when it reads them.
+    """
+    try:
+        if artifact.path.name.endswith((".whl", ".zip")):
+            with zipfile.ZipFile(artifact.path) as archive:
+                return [(info.filename, zip_link_target(artifact, archive, info))
+                        for info in archive.infolist() if is_zip_link(info)]
+        with tarfile.open(artifact.path, mode="r:*") as archive:
+            return [(info.name, info.linkname) for info in archive
+                    if info.issym() or info.islnk()]
+    except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError) as error:
+        raise ArchiveError(f"{artifact.filename}: not a readable archive ({error})") from None

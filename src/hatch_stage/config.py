@@ -93,6 +93,14 @@ class Config:
     yes: bool = False
     #: acknowledge staging a version below the highest published stable one
     allow_lower: bool = False
+    #: build in an isolated, cached build environment (False: in hatch-stage's own
+    #: interpreter, which must then hold the build requirements)
+    isolation: bool = True
+    #: build the wheel even when it needs a compiler (by default such projects are checked
+    #: on their sdist)
+    wheel: bool = False
+    #: the command being run ("check", "publish"), so advice names the right one; not a setting
+    command: str = "publish"
 
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)
@@ -222,6 +230,8 @@ _KEYS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "limits": ("limits", _limits),
     "yes": ("yes", _bool),
     "allow-lower": ("allow_lower", _bool),
+    "isolation": ("isolation", _bool),
+    "wheel": ("wheel", _bool),
 }
 
 #: environment variable -> pyproject key

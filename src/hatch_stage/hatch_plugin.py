@@ -36,6 +36,8 @@ SWITCH_OPTIONS = {
     "yes": "--yes",
     "allow-lower": "--allow-lower",
     "json": "--json",
+    "no-isolation": "--no-isolation",
+    "wheel": "--wheel",
 }
 #: keys hatch itself reads from the same tables
 HATCH_KEYS = {"disable", "no_prompt", "initialize_auth"}
@@ -110,6 +112,8 @@ def default_artifacts(root: Path) -> list[str]:
     try:
         project = load_project(root, load(root))
     except Exception:  # an unreadable project: let publish report it properly
+        return []
+    if not project.version:  # known only once built: let hatch-stage build it
         return []
     from packaging.utils import canonicalize_name
     from packaging.version import Version

@@ -32,8 +32,8 @@ from .models import (
     Check,
     Credentials,
     Finding,
+    Note,
     Project,
-    ScanNote,
     StagedRelease,
 )
 
@@ -64,16 +64,20 @@ impl = _impl_marker
 
 @_first
 def hatch_stage_pack(
-    project: Project, config: Config, paths: Sequence[Path], workdir: Path
+    project: Project, config: Config, paths: Sequence[Path], workdir: Path, notes: list[str]
 ) -> list[Artifact] | None:
     """Produce the artifacts to stage. Called first. First non-None result wins.
 
-    :param project: the project being released
+    :param project: the project being released; a version only the build can tell (a
+        setuptools-scm version, say) is still empty here, and is read from the artifacts'
+        names afterwards
     :param config: the merged settings
     :param paths: prebuilt artifacts named on the command line; when not empty, return them
         (validated) instead of building
     :param workdir: a private temporary directory to build into; the project's own dist/ must
         be left alone
+    :param notes: append a line here for anything the user should know about how the release
+        was packed (e.g. why no wheel was built); notes appear in the report and in ``--json``
     """
 
 
@@ -92,13 +96,13 @@ def hatch_stage_rewrite(
 @_every
 def hatch_stage_scan(
     artifacts: Sequence[Artifact], project: Project, config: Config
-) -> list[Finding | ScanNote]:
+) -> list[Finding | Note]:
     """Look for secrets and files that must never ship. Called after rewrite.
 
     All plugins run; their findings are merged. A finding of high confidence (the default)
     blocks the stage; a low one is reported for the reviewer and blocks only under
     ``config.strict_gate``; nothing blocks under ``config.allow_secrets``. A plugin may add
-    :class:`ScanNote` items for what it could not scan as usual. Read archives only through
+    :class:`Note` items for what it could not scan as usual. Read archives only through
     :mod:`hatch_stage.archive` so the safety limits hold, and never put a secret itself into a
     Finding.
     """

@@ -94,6 +94,9 @@ class Member:
     #: True when the member is not UTF-8 text and was left unread, as
     #: ``iter_members(..., skip_binary=True)`` does for scanners that only read text
     binary: bool = False
+    #: for a symbolic or hard link inside the archive: the member it leads to, whose bytes
+    #: ``data`` holds (scanners read that member under its own name already)
+    link: str | None = None
 
 
 @dataclass(frozen=True)
@@ -138,18 +141,24 @@ class Finding:
 
 
 @dataclass(frozen=True)
-class ScanNote:
-    """Something the scan could not do as usual, e.g. a file its parser could not read (the
-    file was then scanned line by line). A scan plugin may return these among its findings."""
+class Note:
+    """Something the user should know about how the release was packed or scanned: why no
+    wheel was built, links read as their targets, a file the scan's parser could not read
+    (it was then scanned line by line). A scan plugin may return these among its findings;
+    a pack plugin appends them to the list it is given."""
 
-    #: the artifact's file name
-    artifact: str
-    #: the member's path inside the archive
-    member: str
     #: what happened, written for the user
     message: str
+    #: the artifact's file name, when the note is about one
+    artifact: str = ""
+    #: the member's path inside the archive, when the note is about one
+    member: str = ""
     #: which plugin noted it
     plugin: str = ""
+
+    def __str__(self) -> str:
+        where = ": ".join(part for part in (self.artifact, self.member) if part)
+        return f"{where}: {self.message}" if where else self.message
 
     def as_json(self) -> dict[str, Any]:
         return {"artifact": self.artifact, "member": self.member, "message": self.message,

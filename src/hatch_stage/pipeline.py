@@ -25,12 +25,13 @@ from .models import (
     Check,
     Credentials,
     Finding,
+    Note,
     Project,
-    ScanNote,
     StagedRelease,
     quality_score,
 )
 from .plugins import each_implementation, plugin_manager
+from .project import check_release, name_and_version_of
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,9 @@ class StageReport:
     checks: tuple[Check, ...] = ()
     #: findings a baseline or ``# pragma: allowlist secret`` already accepted
     baselined: int = 0
-    #: what the scan could not do as usual (e.g. a file it could not parse)
-    notes: tuple[ScanNote, ...] = ()
+    #: what the user should know about how the release was packed and scanned (no wheel
+    #: built, links read as their targets, a file the scan could not parse)
+    notes: tuple[Note, ...] = ()
     registry: str | None = None
     auth_source: str | None = None
     staged: StagedRelease | None = None
@@ -128,6 +130,30 @@ class StageReport:
         return document
 
 
+def released_project(project: Project, artifacts: Sequence[Artifact]) -> Project:
+    """``project`` with the name and version its built wheels and sdists carry.
+
+    A version only the build knows (setuptools-scm, a setup.py) is empty until now. A known
+    one that the files contradict is an error: the report would name the wrong release.
+    """
+    releases = {
+        name_and_version_of(artifact.path)
+        for artifact in artifacts
+        if artifact.kind in ("wheel", "sdist")
+    }
+    if not releases:
+        return project
+    if len(releases) > 1:
+        found = ", ".join(sorted(f"{name} {version}" for name, version in releases))
+        raise PackError(f"the packed files are not one release ({found})")
+    ((name, version),) = releases
+    for artifact in artifacts:
+        check_release(project, artifact.path)
+    if project.name and project.version:
+        return project
+    return dataclasses.replace(project, name=project.name or name, version=version)
+
+
 class Pipeline:
     """The stages of one release, bound to one project, its settings and its plugins."""
 
@@ -139,14 +165,23 @@ class Pipeline:
         self.manager = manager or plugin_manager(disable=config.disable)
         self.hook = self.manager.hook
 
-    def pack(self, paths: Sequence[Path], workdir: Path) -> list[Artifact]:
+    def pack(
+        self, paths: Sequence[Path], workdir: Path, notes: list[str] | None = None
+    ) -> list[Artifact]:
+        """The artifacts to stage; the project's name and version are then what they say."""
         artifacts = self.hook.hatch_stage_pack(
-            project=self.project, config=self.config, paths=list(paths), workdir=workdir
+            project=self.project,
+            config=self.config,
+            paths=list(paths),
+            workdir=workdir,
+            notes=notes if notes is not None else [],
         )
         if not artifacts:
             raise PackError(
                 f"no plugin can pack a {self.project.target} project (is its pack plugin disabled?)"
             )
+        if self.project.target == "python":
+            self.project = released_project(self.project, artifacts)
         return list(artifacts)
 
     def rewrite(self, artifacts: Sequence[Artifact], workdir: Path) -> list[Artifact]:
@@ -174,11 +209,11 @@ class Pipeline:
             )
         return merged
 
-    def scan_all(self, artifacts: Sequence[Artifact]) -> tuple[list[Finding], list[ScanNote]]:
+    def scan_all(self, artifacts: Sequence[Artifact]) -> tuple[list[Finding], list[Note]]:
         """Every plugin's findings (none accepted yet) and notes."""
         results = self._merged(self.hook.hatch_stage_scan, artifacts)
-        findings = [r for r in results if not isinstance(r, ScanNote)]
-        return findings, [r for r in results if isinstance(r, ScanNote)]
+        findings = [r for r in results if not isinstance(r, Note)]
+        return findings, [r for r in results if isinstance(r, Note)]
 
     def scan(self, artifacts: Sequence[Artifact]) -> tuple[list[Finding], int]:
         """Every plugin's findings, minus those the project's baseline already accepts."""
@@ -197,9 +232,11 @@ class Pipeline:
 
     def prepare(self, paths: Sequence[Path], workdir: Path, *, dry_run: bool = True) -> StageReport:
         """pack, rewrite, scan, score: everything that needs no network."""
-        artifacts = self.rewrite(self.pack(paths, workdir), workdir)
-        found, notes = self.scan_all(artifacts)
+        packing: list[str] = []
+        artifacts = self.rewrite(self.pack(paths, workdir, packing), workdir)
+        found, scanning = self.scan_all(artifacts)
         findings, accepted = self.accepted(found)
+        notes = [*(Note(message) for message in packing), *scanning]
         checks = self.score(artifacts)
         return StageReport(
             project=self.project,

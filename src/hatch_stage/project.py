@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +15,7 @@ from packaging.utils import (
     parse_sdist_filename,
     parse_wheel_filename,
 )
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from .config import Config, tomllib
 from .errors import ConfigError, PackError
@@ -57,19 +58,61 @@ def read_manifest(root: Path, target: str) -> dict[str, Any]:
     return document
 
 
-def _python_project(root: Path) -> Project:
-    pyproject = root / "pyproject.toml"
-    manifest = read_manifest(root, "python")
-    # hatchling resolves dynamic versions (version files, VCS, build hooks) the way the build
-    # will, so the version we check is the version that ships
-    from hatchling.metadata.core import ProjectMetadata
-    from hatchling.plugin.manager import PluginManager
+#: files that make a directory a Python project (PEP 517 falls back to setup.py)
+PYTHON_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg")
 
-    try:
-        metadata = ProjectMetadata(str(root), PluginManager())
-        name, version = metadata.core.name, metadata.version
-    except Exception as error:  # hatchling raises plain ValueError/TypeError for bad metadata
-        raise PackError(f"cannot read the project metadata in {pyproject}: {error}") from None
+
+def is_python_project(root: Path) -> bool:
+    return any((root / marker).is_file() for marker in PYTHON_MARKERS)
+
+
+def _table(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _static_metadata(root: Path, manifest: dict[str, Any]) -> tuple[str, str]:
+    """Name and version where they are written down; "" for what only the build knows."""
+    project = _table(manifest.get("project"))
+    if project:
+        dynamic = project.get("dynamic") or []
+        version = project.get("version") if "version" not in dynamic else ""
+        return str(project.get("name") or ""), str(version or "")
+    # poetry-core before PEP 621 support, and flit's old table
+    poetry = _table(_table(manifest.get("tool")).get("poetry"))
+    if poetry:
+        return str(poetry.get("name") or ""), str(poetry.get("version") or "")
+    setup_cfg = root / "setup.cfg"
+    if setup_cfg.is_file():
+        import configparser
+
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read(setup_cfg, encoding="utf-8")
+        except (configparser.Error, UnicodeDecodeError):
+            return "", ""
+        name = parser.get("metadata", "name", fallback="").strip()
+        version = parser.get("metadata", "version", fallback="").strip()
+        # "attr: pkg.__version__" and "file: VERSION" are for the build to resolve
+        return name, "" if ":" in version else version
+    return "", ""
+
+
+def _python_project(root: Path) -> Project:
+    """The project's name and version, as far as they can be known before it is built.
+
+    Plain hatchling with its build requirements installed here resolves both exactly, dynamic
+    versions included. Other projects give what their files state; a dynamic version (and the
+    name of a setup.py-only project) is left empty and filled in from what the build produces.
+    """
+    from .pep517 import read_build_system, unmet_requirements
+    from .pep517.inprocess import hatchling_metadata
+
+    manifest = read_manifest(root, "python")
+    system = read_build_system(root, manifest)
+    if system.in_process_capable and not unmet_requirements(system.requires):
+        name, version = hatchling_metadata(root)
+    else:
+        name, version = _static_metadata(root, manifest)
     return Project(root=root, target="python", name=name, version=version, manifest=manifest)
 
 
@@ -111,18 +154,15 @@ def load_project(root: Path, config: Config, paths: Sequence[Path] = ()) -> Proj
     target = detect_target(root, config)
     if target == "npm":
         return _npm_project(root)
-    if (root / "pyproject.toml").is_file():
+    if is_python_project(root):
         project = _python_project(root)
         for path in paths:
-            if path.name.endswith(".tgz"):
-                continue
-            name, version = name_and_version_of(path)
-            same_name = canonicalize_name(name) == canonicalize_name(project.name)
-            if not same_name or Version(version) != Version(project.version):
-                raise PackError(
-                    f"{path.name} is {name} {version}, but the project in {root} is "
-                    f"{project.name} {project.version}; stage artifacts of this project's version"
-                )
+            if not path.name.endswith(".tgz"):
+                check_release(project, path)
+        if paths and not (project.name and project.version):
+            # what the files say stands in for what only a build would tell
+            named = _prebuilt_project(root, paths)
+            return dataclasses.replace(project, name=named.name, version=named.version)
         return project
     if paths:
         return _prebuilt_project(root, paths)
@@ -132,8 +172,29 @@ def load_project(root: Path, config: Config, paths: Sequence[Path] = ()) -> Proj
             "use --target npm and name its registry with --npm-registry (--registry names a "
             "Python stage registry)"
         )
-    raise ConfigError(f"{root} has no pyproject.toml or package.json, and no artifacts were named")
+    raise ConfigError(
+        f"{root} has no pyproject.toml, setup.py or package.json, and no artifacts were named"
+    )
 
+
+def _same_version(one: str, other: str) -> bool:
+    try:
+        return Version(one) == Version(other)
+    except InvalidVersion:
+        return one == other
+
+
+def check_release(project: Project, path: Path) -> None:
+    """Refuse an artifact that is not of ``project``'s name and version (where known)."""
+    name, version = name_and_version_of(path)
+    same_name = not project.name or canonicalize_name(name) == canonicalize_name(project.name)
+    same_version = not project.version or _same_version(version, project.version)
+    if not (same_name and same_version):
+        shown = f"{project.name or '?'} {project.version or '(version known once built)'}"
+        raise PackError(
+            f"{path.name} is {name} {version}, but the project in {project.root} is "
+            f"{shown}; stage artifacts of this project's version"
+        )
 
 
 def declared_project(root: Path, target: str) -> Project:

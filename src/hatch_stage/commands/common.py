@@ -46,7 +46,8 @@ def add_prepare_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="*",
         type=Path,
         metavar="ARTIFACT",
-        help="prebuilt wheels/sdists to stage (default: build the project with hatchling)",
+        help="prebuilt wheels/sdists to stage (default: build the project with its own "
+        "build backend)",
     )
     add_project_arguments(parser)
     parser.add_argument(
@@ -66,6 +67,21 @@ def add_prepare_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--tag", help="release tag / npm dist-tag (pre-releases need one)")
     parser.add_argument(
+        "--no-isolation",
+        dest="isolation",
+        action="store_const",
+        const=False,
+        default=None,
+        help="build in this environment, which must hold the build requirements (offline use)",
+    )
+    parser.add_argument(
+        "--wheel",
+        action="store_const",
+        const=True,
+        default=None,
+        help="build the wheel even when it needs a compiler (default: check the sdist only)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         metavar="DIR",
@@ -82,8 +98,11 @@ def load_pipeline(args: argparse.Namespace, *extra_flags: str) -> Pipeline:
     root = args.project.resolve()
     if not root.is_dir():
         raise ConfigError(f"{args.project}: no such project directory")
-    flags = flags_of(args, "target", "min-score", "allow-secrets", "strict", "tag", *extra_flags)
-    config = config_module.load(root, flags)
+    flags = flags_of(
+        args, "target", "min-score", "allow-secrets", "strict", "tag", "isolation", "wheel",
+        *extra_flags,
+    )
+    config = config_module.load(root, flags).replace(command=getattr(args, "command", "publish"))
     args.error_target = config.target
     args.artifacts = [path.resolve() for path in args.artifacts]
     project = load_project(root, config, args.artifacts)
@@ -187,8 +206,7 @@ def render_report(report: StageReport) -> None:
     console.print(files)
     render_findings(report)
     for note in report.notes:
-        console.print(f"[yellow]note:[/] {escape(note.artifact)}: {escape(note.member)}: "
-                      f"{escape(note.message)}")
+        console.print(f"[yellow]note:[/] {escape(str(note))}")
     checks = Table("", "check", "points", "why", box=None, pad_edge=False)
     for check in report.checks:
         mark = "[green]✓[/]" if check.passed else "[yellow]✗[/]"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import ScanLimits
-from ..models import Artifact, Check, Finding, ScanNote
+from ..models import Artifact, Check, Finding, Note
 from .blocked import FINDING_TYPE as BLOCKED_FILE
 from .blocked import find_blocked, is_blocked
 from .confidence import HIGH, LOW, RULES
@@ -55,7 +55,7 @@ class Inspection:
     findings: tuple[Finding, ...]
     checks: tuple[Check, ...]
     #: files the scan could not read as usual (each was still scanned, line by line)
-    notes: tuple[ScanNote, ...] = ()
+    notes: tuple[Note, ...] = ()
 
 
 def blocking(findings: Sequence[Finding], *, allow_secrets: bool = False,

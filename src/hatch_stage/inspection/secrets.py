@@ -16,7 +16,7 @@ Two modes:
   file name, one finding per secret and file, on its first line).
 
 In both, a file a detect-secrets transformer cannot parse is scanned line by line instead, with
-a :class:`~hatch_stage.models.ScanNote` naming it.
+a :class:`~hatch_stage.models.Note` naming it.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from ..archive import iter_members
 from ..config import ScanLimits
-from ..models import Artifact, Finding, Member, ScanNote
+from ..models import Artifact, Finding, Member, Note
 from . import detectors
 from .confidence import (
     ENTROPY_TYPES,
@@ -51,7 +51,7 @@ class SecretScan:
     """What the secret scan found, and what it noted along the way."""
 
     findings: tuple[Finding, ...]
-    notes: tuple[ScanNote, ...]
+    notes: tuple[Note, ...]
 
 
 def is_baseline_document(member: Member, names: Sequence[str] = (BASELINE_NAME,)) -> bool:
@@ -76,24 +76,25 @@ def scan_secrets(artifacts: Sequence[Artifact], limits: ScanLimits, *, exact: bo
 
     custom = None if exact else {detectors.__file__: list(detectors.DETECTORS)}
     findings: list[Finding] = []
-    notes: list[ScanNote] = []
+    notes: list[Note] = []
     with scanner(custom) as scan:
         for artifact in artifacts:
             # detect-secrets skips what is not UTF-8 text; left unread, it costs no memory
             for member in iter_members(artifact, limits, skip_binary=True):
-                if member.binary or (not exact and (
+                # a link's bytes are the member it leads to, scanned under its own name
+                if member.binary or member.link is not None or (not exact and (
                     is_lock_file(member.name) or is_baseline_document(member, baseline_names)
                 )):
                     continue
                 try:
                     secrets = scan.scan(member.name, member.data)
                 except Exception as error:  # a plugin choking on the file: note it, go on
-                    notes.append(ScanNote(artifact.filename, member.name,
-                                          f"could not be scanned ({type(error).__name__})"))
+                    notes.append(Note(f"could not be scanned ({type(error).__name__})",
+                                      artifact.filename, member.name))
                     continue
                 notes.extend(
-                    ScanNote(artifact.filename, path, f"detect-secrets could not parse it "
-                             f"({error}); it was scanned line by line instead")
+                    Note(f"detect-secrets could not parse it ({error}); it was scanned line by "
+                         "line instead", artifact.filename, path)
                     for path, error in scan.unparsed
                 )
                 scan.unparsed.clear()

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from ..config import Config
 from ..hookspecs import impl
 from ..inspection import scan_secrets
-from ..models import Artifact, Finding, Project, ScanNote
+from ..models import Artifact, Finding, Note, Project
 
 
 @impl
 def hatch_stage_scan(artifacts: Sequence[Artifact], project: Project, config: Config) -> (
-    list[Finding | ScanNote]
+    list[Finding | Note]
 ):
     baseline = (config.baseline.name,) if config.baseline is not None else ()
     scan = scan_secrets(artifacts, config.limits, exact=config.exact_scan,

@@ -1,21 +1,25 @@
-"""Built-in plugin ``python-pack``: an sdist and a wheel built in-process by hatchling.
+"""Built-in plugin ``python-pack``: the sdist and wheel, built with the project's own backend.
 
-The build goes to the pipeline's private directory, so the project's dist/ is left alone.
-Prebuilt files named on the command line are taken as they are (after checking they are
-wheels or sdists), the way ``twine upload dist/*`` takes them.
+Any PEP 517 project is built (:mod:`hatch_stage.pep517`): plain hatchling in-process when its
+build requirements are installed here, anything else in a cached, isolated build environment
+(or, with ``--no-isolation``, in this interpreter). The build goes to the pipeline's private
+directory, so the project's dist/ is left alone. Prebuilt files named on the command line are
+taken as they are (after checking they are wheels or sdists), the way ``twine upload dist/*``
+takes them.
 """
 
 from __future__ import annotations
 
-import contextlib
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..archive import list_links
 from ..config import Config
 from ..errors import PackError
 from ..hookspecs import impl
 from ..models import Artifact, Project
+from ..pep517 import build_project
+from ..pep517.inprocess import build_in_process
 
 
 def prebuilt(paths: Sequence[Path]) -> list[Artifact]:
@@ -34,45 +38,35 @@ def prebuilt(paths: Sequence[Path]) -> list[Artifact]:
     return artifacts
 
 
-def _backend(project: Project) -> str:
-    build_system = project.manifest.get("build-system", {})
-    return str(build_system.get("build-backend", "")) if isinstance(build_system, dict) else ""
-
-
 def build(root: Path, directory: Path) -> list[Artifact]:
-    """Build the sdist and the wheel of the project at ``root`` into ``directory``."""
-    from hatchling.builders.sdist import SdistBuilder
-    from hatchling.builders.wheel import WheelBuilder
+    """The sdist and wheel of the hatchling project at ``root``, built in this process."""
+    return build_in_process(root, directory, ("sdist", "wheel"))
 
-    artifacts = []
-    # build hooks may print; stdout belongs to --json output
-    with contextlib.redirect_stdout(sys.stderr):
-        for builder_class, kind in ((SdistBuilder, "sdist"), (WheelBuilder, "wheel")):
-            try:
-                builder = builder_class(str(root))
-                for built in builder.build(directory=str(directory), versions=["standard"]):
-                    artifacts.append(Artifact(Path(built), kind))  # type: ignore[arg-type]
-            except Exception as error:  # hatchling and build hooks raise anything
-                raise PackError(
-                    f"hatchling could not build the {kind} of {root}: {error}"
-                ) from None
-    return artifacts
+
+def link_notes(artifacts: Sequence[Artifact], most: int = 5) -> list[str]:
+    """A note per artifact holding links: they are read as the members they lead to."""
+    notes = []
+    for artifact in artifacts:
+        links = list_links(artifact)
+        if links:
+            shown = ", ".join(f"{name.partition('/')[2] if artifact.kind == 'sdist' else name}"
+                              f" -> {target}" for name, target in links[:most])
+            more = f" and {len(links) - most} more" if len(links) > most else ""
+            notes.append(f"{artifact.filename} holds {len(links)} link(s), read as the members "
+                         f"they lead to: {shown}{more}")
+    return notes
 
 
 @impl
 def hatch_stage_pack(
-    project: Project, config: Config, paths: Sequence[Path], workdir: Path
+    project: Project, config: Config, paths: Sequence[Path], workdir: Path, notes: list[str]
 ) -> list[Artifact] | None:
     if project.target != "python":
         return None
     if paths:
-        return prebuilt(paths)
-    backend = _backend(project)
-    if backend and not backend.startswith("hatchling"):
-        raise PackError(
-            f"{project.root} builds with {backend!r}, not hatchling: build it yourself and name "
-            "the files (hatch-stage publish dist/*)"
-        )
-    out = workdir / "packed"
-    out.mkdir(parents=True, exist_ok=True)
-    return build(project.root, out)
+        artifacts = prebuilt(paths)
+    else:
+        out = workdir / "packed"
+        artifacts = build_project(project.root, project.manifest, config, out, notes)
+    notes.extend(link_notes(artifacts))
+    return artifacts

@@ -18,6 +18,7 @@ member or catalog and where it looked.
 from __future__ import annotations
 
 import re
+import tempfile
 from functools import cached_property
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from packaging.version import InvalidVersion, Version
 from ..config import Config, parse_table
 from ..errors import HatchStageError, RewriteError
 from ..models import Project
+from ..pep517 import built_version
 from ..project import load_project
 from .catalogs import Catalogs, CatalogSettings
 from .workspace import Directory, Workspace, find_root
@@ -75,6 +77,13 @@ def _workspace_sources(own: Directory, root: Directory | None) -> dict[str, tupl
     return entries
 
 
+def _missing_note(workspace: Workspace) -> str:
+    if not workspace.missing:
+        return ""
+    listed = ", ".join(str(path) for path in workspace.missing)
+    return f"; listed member directories that are missing: {listed}"
+
+
 class Pinner:
     """Decides, for one project, the published form of each workspace or catalog requirement."""
 
@@ -82,6 +91,7 @@ class Pinner:
         self._start = project.root.resolve()
         self._own_name = canonicalize_name(project.name)
         self._pin = config.pin
+        self._config = config
         own_file = self._start / "pyproject.toml"
         self._root = find_root(self._start)
         # the project may be the workspace root itself; its settings are then read only once
@@ -156,10 +166,16 @@ class Pinner:
         return None if spec is None else replace_specifier(text, spec)
 
     def _version_of(self, member: Path) -> str:
-        # the member's version the way its own build computes it (dynamic versions too)
+        # the member's version the way its own build computes it (dynamic versions too): what
+        # its files state, else what its build backend reports (setuptools-scm and the like)
         if member not in self._versions:
             try:
-                version = load_project(member, Config(target="python")).version
+                project = load_project(member, Config(target="python"))
+                version = project.version
+                if not version:
+                    config = self._config.replace(target="python")
+                    with tempfile.TemporaryDirectory(prefix="hatch-stage-member-") as scratch:
+                        version = built_version(member, project.manifest, config, Path(scratch))
                 self._versions[member] = str(Version(version))
             except (HatchStageError, InvalidVersion) as error:
                 raise RewriteError(
@@ -181,12 +197,23 @@ class Pinner:
             )
         member = workspace.members.get(canonicalize_name(name))
         if member is None:
+            absent = [(path, declared) for path, declared in workspace.missing.items()
+                      if canonicalize_name(path.name) == canonicalize_name(name)]
+            if absent:
+                path, declared = absent[0]
+                raise RewriteError(
+                    f"{where}: {name} is marked workspace = true ({marked_where}) and the "
+                    f"workspace lists it as a member ({declared}), but its directory {path} is "
+                    "missing, so its version cannot be read: run this in a checkout of the "
+                    "whole workspace (an unpacked sdist or a partial checkout lacks the other "
+                    "members), or remove the source entry to publish the requirement as written"
+                )
             known = ", ".join(sorted(workspace.members)) or "none"
             raise RewriteError(
                 f"{where}: {name} is marked workspace = true ({marked_where}), but the workspace "
                 f"at {workspace.root} has no member named {name} (members: {known}; declared by "
-                f"{'; '.join(workspace.declared_in)}); add its directory to the members or remove "
-                "the source entry"
+                f"{'; '.join(workspace.declared_in)}{_missing_note(workspace)}); add its "
+                "directory to the members or remove the source entry"
             )
         if requirement.specifier and not explicit:
             return None  # no source entry asked for a pin; what the user wrote stands

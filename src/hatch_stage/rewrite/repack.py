@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
-from ..archive import iter_members
+from ..archive import is_zip_link, iter_members, zip_link_target
 from ..config import ScanLimits
 from ..errors import RewriteError
 from ..models import Artifact, Member
@@ -31,7 +31,7 @@ def read_members(
     """The members whose names ``wanted`` accepts, read safely; refuses duplicates."""
     found: dict[str, bytes] = {}
     for member in iter_members(artifact, limits):
-        if wanted(member.name):
+        if wanted(member.name) and member.link is None:
             if member.name in found:
                 raise RewriteError(
                     f"{artifact.filename} holds {member.name} twice; refusing to guess which counts"
@@ -53,6 +53,12 @@ def _next_data(members: Iterator[Member], name: str, artifact: Artifact) -> byte
     return member.data
 
 
+def _check_links(members: Iterator[Member]) -> None:
+    # links come after every regular member: reading them checks where they lead
+    for _member in members:
+        pass
+
+
 def _without_zip64(extra: bytes) -> bytes:
     kept, index = b"", 0
     while index + 4 <= len(extra):
@@ -70,7 +76,12 @@ def _repack_zip(
     members = iter_members(artifact, limits)
     with zipfile.ZipFile(artifact.path) as source, zipfile.ZipFile(target, "w") as out:
         for info in source.infolist():
-            data = b"" if info.is_dir() else _next_data(members, info.filename, artifact)
+            if info.is_dir():
+                data = b""
+            elif is_zip_link(info):  # a link stays a link (iter_members checked where it leads)
+                data = zip_link_target(artifact, source, info).encode("utf-8")
+            else:
+                data = _next_data(members, info.filename, artifact)
             clone = zipfile.ZipInfo(info.filename, info.date_time)
             clone.compress_type = info.compress_type
             clone.external_attr = info.external_attr
@@ -79,6 +90,7 @@ def _repack_zip(
             clone.extra = _without_zip64(info.extra)
             out.writestr(clone, replacements.get(info.filename, data))
         out.comment = source.comment
+    _check_links(members)
 
 
 def _gzip_header(path: Path) -> tuple[int, str, int]:
@@ -118,12 +130,13 @@ def _repack_tar(
         for info in source:
             clone = copy.copy(info)
             clone.pax_headers = {k: v for k, v in info.pax_headers.items() if k != "size"}
-            if info.isdir():
-                out.addfile(clone)
+            if info.isdir() or info.issym() or info.islnk():
+                out.addfile(clone)  # a link stays a link (iter_members checked where it leads)
                 continue
             data = replacements.get(info.name, _next_data(members, info.name, artifact))
             clone.size = len(data)
             out.addfile(clone, io.BytesIO(data))
+    _check_links(members)
 
 
 def repack(

@@ -175,6 +175,9 @@ class Workspace:
     members: Mapping[str, Path]
     #: members that a hatch environment declares (hatch 1.16+ needs no sources entry for them)
     hatch_members: frozenset[str] = frozenset()
+    #: member paths listed (no glob) whose directory is not there, e.g. in an unpacked sdist
+    #: or a partial checkout: listed path -> where it was declared
+    missing: Mapping[Path, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, root: Directory) -> Workspace:
@@ -182,11 +185,15 @@ class Workspace:
         declared_in = []
         # the root project is a member too, as in both tools
         candidates = {root.path: set(root.workspace_tools)}
+        missing: dict[Path, str] = {}
         for tool, patterns, excludes, where in root.member_patterns():
             declared_in.append(where)
             excluded = {path for pattern in excludes for path in _expand(root.path, pattern)}
             for pattern in patterns:
-                for path in _expand(root.path, pattern):
+                expanded = _expand(root.path, pattern)
+                if not expanded and not any(c in pattern for c in _GLOB_CHARACTERS):
+                    missing[Path(os.path.normpath(root.path / pattern))] = where
+                for path in expanded:
                     if path not in excluded:
                         candidates.setdefault(path, set()).add(tool)
         hatch_members = set()
@@ -202,4 +209,4 @@ class Workspace:
             members[normalized] = path
             if "hatch" in tools:
                 hatch_members.add(normalized)
-        return cls(root.path, tuple(declared_in), members, frozenset(hatch_members))
+        return cls(root.path, tuple(declared_in), members, frozenset(hatch_members), missing)

@@ -7,6 +7,9 @@ checks judge, instead of opening archives themselves.
 from __future__ import annotations
 
 from .rules import RULES, Rule
-from .shipped import Shipped, normalize_label, read_shipped
+from .shipped import Shipped, read_shipped
+from .urls import label_kind, normalize_label, url_kinds
 
-__all__ = ["RULES", "Rule", "Shipped", "normalize_label", "read_shipped"]
+__all__ = [
+    "RULES", "Rule", "Shipped", "label_kind", "normalize_label", "read_shipped", "url_kinds"
+]

@@ -9,9 +9,8 @@ except for the one metadata file.
 
 from __future__ import annotations
 
-import string
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from packaging.metadata import RawMetadata, parse_email
@@ -20,24 +19,7 @@ from ..archive import iter_members
 from ..config import ScanLimits
 from ..errors import ScoreError
 from ..models import Artifact
-
-#: well-known project URL kinds and the normalized labels that mean them (PyPA
-#: "Well-known Project URLs in Metadata"); ``Home-page`` counts as "homepage"
-URL_KINDS: Mapping[str, frozenset[str]] = {
-    "homepage": frozenset({"homepage"}),
-    "source": frozenset({"source", "repository", "sourcecode", "github", "gitlab"}),
-    "documentation": frozenset({"documentation", "docs"}),
-    "changelog": frozenset({"changelog", "changes", "whatsnew", "history", "releasenotes"}),
-    "issues": frozenset({"issues", "bugs", "issue", "tracker", "issuetracker", "bugtracker"}),
-    "funding": frozenset({"funding", "sponsor", "donate", "donation"}),
-}
-
-_LABEL_NOISE = str.maketrans("", "", string.punctuation + string.whitespace)
-
-
-def normalize_label(label: str) -> str:
-    """A project URL label as the packaging spec compares them: no punctuation, spaces or case."""
-    return label.translate(_LABEL_NOISE).lower()
+from .urls import url_kinds
 
 
 @dataclass(frozen=True)
@@ -54,6 +36,9 @@ class Shipped:
     sdist_members: tuple[str, ...]
     has_wheel: bool
     has_sdist: bool
+    #: members (as listed above) that are links inside their archive -> the member they lead
+    #: to, in the same form
+    links: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def project_urls(self) -> dict[str, str]:
@@ -64,14 +49,8 @@ class Shipped:
         return urls
 
     def url_kinds(self) -> dict[str, str]:
-        """Well-known URL kind -> the first label declaring it."""
-        kinds: dict[str, str] = {}
-        for label in self.project_urls:
-            normalized = normalize_label(label)
-            for kind, aliases in URL_KINDS.items():
-                if normalized in aliases:
-                    kinds.setdefault(kind, label)
-        return kinds
+        """Well-known URL kind -> the label of the first URL declaring it (:mod:`.urls`)."""
+        return url_kinds(self.project_urls)
 
 
 def _is_wheel_metadata(name: str) -> bool:
@@ -92,6 +71,7 @@ def read_shipped(artifacts: Sequence[Artifact], limits: ScanLimits) -> Shipped:
     """
     wheel_members: list[str] = []
     sdist_members: list[str] = []
+    links: dict[str, str] = {}
     wheel_metadata: tuple[bytes, str] | None = None
     sdist_metadata: tuple[bytes, str] | None = None
     for artifact in artifacts:
@@ -99,6 +79,8 @@ def read_shipped(artifacts: Sequence[Artifact], limits: ScanLimits) -> Shipped:
             # names and core metadata (text) are all a score needs
             for member in iter_members(artifact, limits, skip_binary=True):
                 wheel_members.append(member.name)
+                if member.link is not None:
+                    links[member.name] = member.link
                 if wheel_metadata is None and _is_wheel_metadata(member.name):
                     wheel_metadata = (member.data, f"{artifact.filename}:{member.name}")
         elif artifact.kind == "sdist":
@@ -107,6 +89,8 @@ def read_shipped(artifacts: Sequence[Artifact], limits: ScanLimits) -> Shipped:
                 if relative is None:
                     continue
                 sdist_members.append(relative)
+                if member.link is not None:
+                    links[relative] = _without_root(member.link) or member.link
                 if sdist_metadata is None and relative == "PKG-INFO":
                     sdist_metadata = (member.data, f"{artifact.filename}:{member.name}")
     found = wheel_metadata or sdist_metadata
@@ -125,4 +109,5 @@ def read_shipped(artifacts: Sequence[Artifact], limits: ScanLimits) -> Shipped:
         sdist_members=tuple(sdist_members),
         has_wheel=any(a.kind == "wheel" for a in artifacts),
         has_sdist=any(a.kind == "sdist" for a in artifacts),
+        links=links,
     )
