@@ -6,10 +6,8 @@ findings block a publish as the client's gate blocks a stage."""
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,15 +30,6 @@ from hatch_stage.models import Artifact
 
 #: a file name and bytes that are wrong for the release, and what the reason must say
 Bad = tuple[str, bytes, str]
-
-
-def _zip_sdist(name: str, version: str) -> Bad:
-    stem = f"{module_of(name)}-{version}"
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(f"{stem}/PKG-INFO", f"Metadata-Version: 2.1\nName: {name}\n"
-                                             f"Version: {version}\n")
-    return f"{stem}.zip", buffer.getvalue(), ".zip sdists are not accepted"
 
 
 CASES: dict[str, Callable[[str, str], Bad]] = {
@@ -68,7 +57,6 @@ CASES: dict[str, Callable[[str, str], Bad]] = {
         f"{module_of(name)}-{version}.tar.gz",
         sdist_bytes(name, version, metadata=f"Metadata-Version: 2.1\nName: {name}\n"
                                             "Version: 0.0.1\n"), "says version 0.0.1"),
-    "a .zip sdist": _zip_sdist,
 }
 
 

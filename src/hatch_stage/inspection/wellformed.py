@@ -8,7 +8,8 @@ What an index must check before it offers a file to installers, whoever uploaded
   ``WHEEL`` are the tags of the file name;
 - an sdist is a gzip-compressed tar archive (``.tar.gz``, PEP 625) with one top directory
   ``{name}-{version}`` holding ``PKG-INFO``;
-- the core metadata's ``Name`` and ``Version`` are the release's (compared normalized).
+- the core metadata's ``Name`` and ``Version`` are the release's (compared normalized);
+- the file name is the one spelling of a wheel or sdist of the release (:mod:`.filenames`).
 
 Archives are untrusted: they are read a chunk at a time under the same :class:`ScanLimits`
 as every other reader (member count, total size, compression ratio), member paths that could
@@ -42,6 +43,7 @@ from ..archive import check_member_name
 from ..config import ScanLimits
 from ..errors import ArchiveError
 from ..models import Artifact
+from .filenames import filename_problems
 
 #: bytes hashed per step
 CHUNK = 1 << 20
@@ -66,6 +68,9 @@ def check_distribution(artifact: Artifact, name: str, version: str,
         expected = (canonicalize_name(name), Version(version))
     except InvalidVersion:
         return [f"{version!r} is not a valid version"]
+    misnamed = filename_problems(artifact.filename, name, version)
+    if misnamed:
+        return misnamed
     try:
         if artifact.kind == "wheel":
             return _check_wheel(artifact, expected, limits)

@@ -44,7 +44,9 @@ OTP_STEP = 30
 #: stolen maintain token cannot guess its way through a million codes
 MAX_OTP_FAILURES = 5
 OTP_LOCKOUT = 300
-_USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+#: what an authenticator shows: six ASCII digits
+_OTP_CODE = re.compile(r"[0-9]{6}")
 
 
 def token_digest(token: str) -> str:
@@ -87,7 +89,7 @@ class Accounts:
 
     def add_user(self, name: str) -> NewUser:
         """Create a user and enrol TOTP; the secret is returned this once."""
-        if not _USER_NAME.match(name):
+        if not _USER_NAME.fullmatch(name):
             raise BadRequest(f"{name!r} is not a valid user name (letters, digits, . _ -)")
         secret = pyotp.random_base32()
         try:
@@ -211,16 +213,19 @@ class Accounts:
         self.require_maintainer(principal)
         if principal.kind != "local" and principal.user_id is None:
             raise Forbidden("only a maintainer's own token may publish or cancel")
+        # the user row stays locked (PostgreSQL FOR UPDATE) until the decision commits:
+        # concurrent codes, on any instance, are evaluated one after the other, each seeing
+        # the failures before it, so a lockout stops guessing after MAX_OTP_FAILURES codes
+        # (SQLite: a write transaction already holds the whole database)
+        users = select(schema.users).with_for_update()
         if principal.kind == "local":
             # the embedded store's owner decides without a code until they enrol TOTP
             # as the user of that name (`hatch-stage admin user add local`)
-            row = connection.execute(
-                select(schema.users).where(schema.users.c.name == principal.actor)).first()
+            row = connection.execute(users.where(schema.users.c.name == principal.actor)).first()
             if row is None or not row.totp_secret:
                 return None
         else:
-            row = connection.execute(
-                select(schema.users).where(schema.users.c.id == principal.user_id)).one()
+            row = connection.execute(users.where(schema.users.c.id == principal.user_id)).one()
         if not row.totp_secret:
             raise Forbidden(f"user {row.name!r} has no TOTP enrolled, so cannot publish")
         if not code:
@@ -251,6 +256,8 @@ class Accounts:
                            "wait for the next code and try again")
 
     def _matching_step(self, secret: str, code: str) -> int | None:
+        if not _OTP_CODE.fullmatch(code):
+            return None  # a wrong code all the same (it counts), but never compared
         totp = pyotp.TOTP(secret, interval=OTP_STEP)
         now = int(self.clock() // OTP_STEP)
         # one step either side absorbs clock drift, as authenticator apps expect

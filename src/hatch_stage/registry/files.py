@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from . import guards, history, inspecting, records, schema
 from .blobs import Readable
@@ -26,6 +26,9 @@ from .views import FileView, Principal
 
 #: upload mechanisms this registry speaks (PEP 694 requires http-post-bytes)
 MECHANISMS = ("http-post-bytes",)
+#: file changes (added, replaced, removed, failed) a session may have per file it may hold,
+#: so a session's history stays bounded too
+CHANGES_PER_FILE = 10
 
 
 def start(ctx: Context, principal: Principal, session_id: str, filename: str, size: Any,
@@ -63,6 +66,7 @@ def put(ctx: Context, connection: Connection, principal: Principal, session: Any
     current = connection.execute(select(schema.files).where(
         schema.files.c.session_id == session.id, schema.files.c.filename == filename,
         schema.files.c.status != "canceled")).first()
+    _check_bounds(ctx, connection, session, filename, adds=current is None)
     if current is not None:
         replaceable = current.status == "completed" or (
             replace_failed and current.status == "error")
@@ -86,6 +90,33 @@ def put(ctx: Context, connection: Connection, principal: Principal, session: Any
         _completed(ctx, connection, principal, session.id, filename, hashes["sha256"])
     guards.touch(ctx, connection, session.id)
     return file_id
+
+
+def _check_bounds(ctx: Context, connection: Connection, session: Any, filename: str, *,
+                  adds: bool) -> None:
+    """A session stays bounded (its document, its history) and a release has one sdist."""
+    files, limit = schema.files, ctx.settings.max_session_files
+    if adds:
+        held = connection.execute(select(func.count()).select_from(files).where(
+            files.c.session_id == session.id, files.c.status != "canceled")).scalar() or 0
+        if held >= limit:
+            raise Conflict(f"session {session.id} holds {held} files, the most this registry "
+                           f"accepts (--max-session-files {limit}); delete some, or stage the "
+                           "rest in another release")
+    changes = connection.execute(select(func.count()).select_from(schema.events).where(
+        schema.events.c.session_id == session.id,
+        schema.events.c.filename.is_not(None))).scalar() or 0
+    if changes >= CHANGES_PER_FILE * limit:
+        raise Conflict(f"session {session.id} has had {changes} file changes, the most one "
+                       "session may have; cancel it and stage the release anew")
+    if filename.endswith(".tar.gz"):
+        for published in connection.execute(select(schema.released.c.filename).where(
+                schema.released.c.project == session.project,
+                schema.released.c.filename.like("%.tar.gz"),
+                schema.released.c.filename != filename)).scalars():
+            if records.release_key(published) == session.version_key:
+                raise Conflict(f"{session.name} {session.version} already has a published "
+                               f"sdist, {published}: a release has one sdist")
 
 
 def _completed(ctx: Context, connection: Connection, principal: Principal, session_id: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from starlette.requests import Request
@@ -38,6 +39,18 @@ def _file(request: Request, view: FileView, status: int = 200) -> Response:
     return upload_json(file_document(view, urls), status, headers)
 
 
+def _count(query: Any, key: str, default: int) -> int:
+    """A page number or size from the query: a few plain digits (a 30-digit number would
+    overflow the database's integers)."""
+    value = query.get(key)
+    if value is None:
+        return default
+    if not re.fullmatch(r"[0-9]{1,6}", value):
+        raise BadRequest(f"{key} must be a whole number from 0 to 999999",
+                         errors=[{"source": key, "message": "not a number in range"}])
+    return int(value)
+
+
 def _text(document: dict[str, object], key: str) -> str:
     value = document.get(key)
     if not isinstance(value, str) or not value:
@@ -57,10 +70,7 @@ async def listing(request: Request) -> Response:
     """Index-specific: ``GET /upload/2.0/sessions?project=&status=&page=&per-page=``."""
     principal = await principal_of(request)
     query = request.query_params
-    try:
-        page, per_page = int(query.get("page", "0")), int(query.get("per-page", "100"))
-    except ValueError:
-        raise BadRequest("page and per-page must be numbers") from None
+    page, per_page = _count(query, "page", 0), _count(query, "per-page", 100)
     views, total = await call(registry_of(request).sessions, principal,
                               project=query.get("project") or None,
                               status=query.get("status") or None, page=page, per_page=per_page)

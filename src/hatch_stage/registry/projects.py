@@ -19,13 +19,15 @@ from .problems import BadRequest, NotFound
 from .storage import Database
 from .views import ProjectSettings, Publisher
 
-_PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
-_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+#: a PEP 508 name (matched whole: ``$`` would let a trailing newline through), at most 200
+#: characters as the database keeps them
+_PROJECT_NAME = re.compile(r"[A-Z0-9]([A-Z0-9._-]{0,198}[A-Z0-9])?", re.IGNORECASE)
+_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}")
 
 
 def normalize(name: str) -> str:
     """The PEP 503 normalized project name; :class:`BadRequest` if it is not a valid name."""
-    if not _PROJECT_NAME.match(name):
+    if not _PROJECT_NAME.fullmatch(name):
         raise BadRequest(f"{name!r} is not a valid project name",
                          errors=[{"source": "name", "message": "see PEP 508 names"}])
     return str(canonicalize_name(name))
@@ -100,7 +102,7 @@ class Projects:
         """Let a CI workflow mint stage tokens for ``project``."""
         if not issuer.startswith("https://"):
             raise BadRequest(f"issuer {issuer!r} must be an https:// URL")
-        if not _REPOSITORY.match(repository):
+        if not _REPOSITORY.fullmatch(repository):
             raise BadRequest(f"repository {repository!r} must look like owner/name")
         if "/" in workflow or not workflow.endswith((".yml", ".yaml")):
             raise BadRequest(f"workflow {workflow!r} must be a workflow file name like release.yml")

@@ -8,6 +8,13 @@ import json
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_version,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 from sqlalchemy import Connection, select
 from sqlalchemy.engine import Row
 
@@ -131,6 +138,17 @@ def live_session(connection: Connection, project: str, version_key: str) -> Row[
 def released_row(connection: Connection, filename: str) -> Row[Any] | None:
     return connection.execute(
         select(schema.released).where(schema.released.c.filename == filename)).first()
+
+
+def release_key(filename: str) -> str | None:
+    """The canonical version (what ``sessions.version_key`` holds) a distribution's file name
+    carries; None for a name that carries none."""
+    try:
+        if filename.endswith(".whl"):
+            return canonicalize_version(parse_wheel_filename(filename)[1])
+        return canonicalize_version(parse_sdist_filename(filename)[1])
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
 
 
 def released_view(row: Row[Any]) -> ReleasedFile:

@@ -23,7 +23,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    inspect,
     text,
+    update,
 )
 
 #: session states in which a session still holds its name and version (PEP 694)
@@ -40,8 +42,9 @@ users = Table(
     "users", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("name", String(100), nullable=False, unique=True),
-    # TOTP needs the shared secret to verify codes; it never leaves the registry again
-    Column("totp_secret", String(64)),
+    # TOTP needs the shared secret to verify codes; it never leaves the registry again.
+    # Text: sealed at rest (see sealing.py) it is longer than the secret (version 3)
+    Column("totp_secret", Text),
     # the last accepted TOTP time step, so a code cannot be used twice
     Column("totp_last_step", BigInteger),
     # wrong codes in a row and when the last one came, to pause guessing
@@ -110,6 +113,9 @@ sessions = Table(
     Column("expires_at", BigInteger, nullable=False),
     # the validation report's quality checks, JSON {"digest", "checks", "error"} (version 2)
     Column("report", Text),
+    # the creation time in microseconds, so listings keep the order sessions were opened in
+    # within one second (version 3)
+    Column("created_us", BigInteger),
 )
 Index(
     "one_live_session_per_release", sessions.c.project, sessions.c.version_key, unique=True,
@@ -191,8 +197,24 @@ def _history_v2(connection: Connection) -> None:
     connection.execute(text("ALTER TABLE sessions ADD COLUMN report TEXT"))
 
 
+def _columns(connection: Connection, table: Table) -> set[str]:
+    return {column["name"] for column in inspect(connection).get_columns(table.name)}
+
+
+def _hardening_v3(connection: Connection) -> None:
+    # sub-second creation times for the listing order, filled from the whole seconds for
+    # sessions created before; room for sealed TOTP secrets. Each part only adds what is
+    # missing, so it may run after or before other branches' steps, or twice.
+    if "created_us" not in _columns(connection, sessions):
+        connection.execute(text("ALTER TABLE sessions ADD COLUMN created_us BIGINT"))
+    connection.execute(update(sessions).where(sessions.c.created_us.is_(None))
+                       .values(created_us=sessions.c.created_at * 1_000_000))
+    if connection.dialect.name == "postgresql":  # SQLite does not enforce VARCHAR lengths
+        connection.execute(text("ALTER TABLE users ALTER COLUMN totp_secret TYPE TEXT"))
+
+
 #: upgrades in order; UPGRADES[n] brings a database from version n + 1 to n + 2 (a new
 #: database is created at the current version by :func:`create`)
-UPGRADES: tuple[Callable[[Connection], None], ...] = (_history_v2,)
+UPGRADES: tuple[Callable[[Connection], None], ...] = (_history_v2, _hardening_v3)
 #: the schema version this code writes
 SCHEMA_VERSION = 1 + len(UPGRADES)

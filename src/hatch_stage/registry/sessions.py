@@ -47,7 +47,8 @@ def open_session(ctx: Context, connection: Connection, principal: Principal, nam
     """Insert a new open session inside ``connection``'s transaction; the row."""
     guards.expire(ctx, connection)
     project = ctx.projects.ensure(connection, name)
-    key = canonicalize_version(parse_version(version))
+    parsed = parse_version(version)
+    version, key = str(parsed), canonicalize_version(parsed)  # stored normalized
     live = records.live_session(connection, project, key)
     if live is not None:
         raise Conflict(f"a session for {name} {version} is already {live.status}",
@@ -57,7 +58,8 @@ def open_session(ctx: Context, connection: Connection, principal: Principal, nam
     connection.execute(insert(schema.sessions).values(
         id=session_id, token=secrets.token_urlsafe(32), project=project, name=name,
         version=version, version_key=key, status="open", actor=principal.actor,
-        actor_type=principal.kind, created_at=now, updated_at=now,
+        actor_type=principal.kind, created_at=now, created_us=int(ctx.clock() * 1_000_000),
+        updated_at=now,
         expires_at=now + ctx.settings.session_lifetime))
     history.record(ctx, connection, session_id, principal, "created")
     return records.fresh(connection, session_id)
@@ -92,7 +94,7 @@ def listing(ctx: Context, principal: Principal, *, project: str | None = None,
         total = connection.execute(select(func.count()).select_from(table)
                                    .where(*conditions)).scalar() or 0
         rows = connection.execute(select(table).where(*conditions)
-                                  .order_by(table.c.created_at.desc(), table.c.id)
+                                  .order_by(table.c.created_us.desc(), table.c.id)
                                   .offset(max(page, 0) * per_page).limit(per_page))
         views = [records.session_view(connection, row, now) for row in rows]
     if status == "canceled":  # the sweep may not have caught up with expired ones

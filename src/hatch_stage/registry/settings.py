@@ -17,6 +17,9 @@ class RegistrySettings:
     max_lifetime: int = 30 * 24 * 3600
     #: the largest file accepted
     max_file_size: int = 10 * 1024**3
+    #: the most files one session may hold (the largest real releases carry about 150
+    #: wheels); a session's document, and every listing of it, stays bounded
+    max_session_files: int = 300
     #: the OIDC audience trusted-publishing JWTs must carry
     audience: str = "hatch-stage"
     #: lifetime of a token minted by trusted publishing

@@ -108,13 +108,15 @@ class TrustedPublishing:
                 leeway=LEEWAY, options={"require": ["exp", "iat", "iss", "aud"]})
         except jwt.PyJWTError as error:
             raise refused("invalid-token", f"the token is not valid: {error}") from None
+        except RecursionError:  # JSON nested deep enough to exhaust the parser
+            raise refused("invalid-token", "the token is not valid JSON") from None
         return claims
 
     def mint(self, token: str) -> Minted:
         """A stage token for the publishers the JWT matches, or :class:`Unprocessable`."""
         try:
             issuer = str(jwt.decode(token, options={"verify_signature": False}).get("iss", ""))
-        except jwt.PyJWTError:
+        except (jwt.PyJWTError, RecursionError):  # the latter: JSON nested too deeply
             raise refused("invalid-payload", "the token is not a JWT") from None
         publishers = self.ctx.projects.publishers(issuer=issuer)
         if not publishers:

@@ -7,38 +7,32 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
 from packaging.version import InvalidVersion, Version
 
+from ..inspection.filenames import filename_problems
 from .blobs import hasher
 from .problems import BadRequest
 
 
 def check_filename(filename: str, project: str, version: str) -> None:
-    """A wheel or sdist name of this project and version, else :class:`BadRequest`."""
-    try:
-        if filename.endswith(".whl"):
-            name, file_version, _, _ = parse_wheel_filename(filename)
-        elif filename.endswith((".tar.gz", ".zip")):
-            name, file_version = parse_sdist_filename(filename)
-        else:
-            raise BadRequest(f"{filename!r} is neither a wheel (.whl) nor an sdist (.tar.gz)")
-    except (InvalidWheelFilename, InvalidSdistFilename) as error:
-        raise BadRequest(f"{filename!r} is not a valid distribution file name: {error}",
-                         errors=[{"source": "filename", "message": str(error)}]) from None
-    if name != project:
-        raise BadRequest(f"{filename!r} belongs to project {name!r}, not {project!r}")
-    if file_version != parse_version(version):
-        raise BadRequest(f"{filename!r} is version {file_version}, but the session is for "
-                         f"{version}")
+    """The one spelling of a wheel or sdist of this project and version
+    (:func:`hatch_stage.inspection.filenames.filename_problems`), else :class:`BadRequest`."""
+    problems = filename_problems(filename, project, version)
+    if problems:
+        raise BadRequest("; ".join(problems),
+                         errors=[{"source": "filename", "message": problem}
+                                 for problem in problems])
+
+
+#: the longest version string accepted (the database keeps 100 characters)
+MAX_VERSION = 64
 
 
 def parse_version(version: str) -> Version:
+    """The PEP 440 version; its normalized form (``str()``) is what the registry stores."""
+    if len(version) > MAX_VERSION:
+        raise BadRequest(f"a version is at most {MAX_VERSION} characters",
+                         errors=[{"source": "version", "message": "too long"}])
     try:
         return Version(version)
     except InvalidVersion:

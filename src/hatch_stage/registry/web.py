@@ -4,7 +4,6 @@ error documents in the shape each API family expects."""
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
 import json
 from typing import TYPE_CHECKING, Any
@@ -24,6 +23,9 @@ if TYPE_CHECKING:
 
 #: the largest JSON request body accepted
 JSON_LIMIT = 1 << 20
+#: the deepest nesting of arrays and objects a JSON document may have (the API's documents
+#: need a handful of levels; a deeper one only serves to exhaust the parser's stack)
+JSON_DEPTH = 32
 
 
 def registry_of(request: Request) -> Registry:
@@ -43,8 +45,10 @@ def token_from(request: Request) -> str | None:
         return value.strip() or None
     if scheme.lower() == "basic":
         try:
-            user, _, password = base64.b64decode(value.strip()).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
+            # a header is read as latin-1: anything outside base64's alphabet is malformed
+            decoded = base64.b64decode(value.strip().encode("ascii"), validate=True)
+            user, _, password = decoded.decode().partition(":")
+        except ValueError:  # not ASCII, not base64 (binascii.Error), not UTF-8 inside
             raise Unauthorized("malformed Basic credentials") from None
         if user != "__token__":
             raise Unauthorized("use __token__ as the user name and an API token as the password")
@@ -76,10 +80,31 @@ async def read_json(request: Request) -> Any:
         body += chunk
         if len(body) > JSON_LIMIT:
             raise TooLarge("the JSON body is too large")
+    return parse_json(bytes(body) or b"{}", "the body")
+
+
+def parse_json(text: str | bytes, what: str) -> Any:
+    """``text`` parsed as JSON no deeper than :data:`JSON_DEPTH`; :class:`BadRequest` naming
+    ``what`` otherwise (the parser's own stack overflow included)."""
     try:
-        return json.loads(body or b"{}")
-    except ValueError:
-        raise BadRequest("the body is not valid JSON") from None
+        document = json.loads(text)
+    except (ValueError, RecursionError):
+        raise BadRequest(f"{what} is not valid JSON (or nested too deeply)") from None
+    if _depth(document) > JSON_DEPTH:
+        raise BadRequest(f"{what} is nested deeper than {JSON_DEPTH} levels")
+    return document
+
+
+def _depth(document: Any) -> int:
+    deepest, level = 0, [(document, 1)]
+    while level:
+        value, depth = level.pop()
+        if isinstance(value, (dict, list)):
+            deepest = max(deepest, depth)
+            if depth <= JSON_DEPTH:  # deeper is refused anyway: stop walking
+                level.extend((item, depth + 1) for item in
+                             (value.values() if isinstance(value, dict) else value))
+    return deepest
 
 
 async def json_body(request: Request) -> dict[str, Any]:
