@@ -331,6 +331,15 @@ class Server:
         assert status == 0 and document["success"], document
         return document["data"]
 
+    def admin_refuses(self, *args: str) -> bool:
+        """Whether ``hatch-stage admin ... --json`` (in-process) refuses, with its error
+        envelope and a non-zero exit."""
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            status = cli.main(["admin", *args, *self.storage_args, "--json"])
+        document = json.loads(out.getvalue())
+        return status != 0 and document["success"] is False and bool(document["error"])
+
     def admin_cli(self, *args: str, stdin: str = "") -> Any:
         """The real ``hatch-stage admin ... --json`` in a subprocess; returns the envelope."""
         completed = subprocess.run([HATCH_STAGE, "admin", *args, *self.storage_args, "--json"],

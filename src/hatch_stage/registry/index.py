@@ -20,8 +20,7 @@ from .views import ReleasedFile, SessionView
 def stage_session(ctx: Context, token: str) -> SessionView:
     """The session behind a stage token; :class:`NotFound` for unknown or discarded ones."""
     with ctx.db.read() as connection:
-        row = connection.execute(
-            select(schema.sessions).where(schema.sessions.c.token == token)).first()
+        row = records.stage_row(connection, token)
         if row is None:
             raise NotFound("no such stage")
         view = records.session_view(connection, row, ctx.clock())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -25,6 +26,12 @@ from .views import Event, FileView, ReleasedFile, SessionView, ValidationReport
 
 #: the reason a session that outlived ``expires-at`` shows
 EXPIRED = "the session expired before it was published"
+#: what the identifiers this registry hands out look like: anything else names nothing, and is
+#: never sent to the database (PostgreSQL refuses a NUL in a string, for one)
+_SESSION_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_FILE_ID = re.compile(r"[0-9a-f]{32}")
+_STAGE_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
+_FILENAME = re.compile(r"[A-Za-z0-9._+!-]{1,255}")
 
 _Record = TypeVar("_Record", Finding, Check)
 
@@ -104,10 +111,20 @@ def load_session(connection: Connection, session_id: str, *, lock: bool = False)
 
     SQLite needs no row lock: every write transaction there holds the database's write lock.
     """
+    if not _SESSION_ID.fullmatch(session_id):
+        return None  # not an id this registry makes (PostgreSQL refuses some, NUL for one)
     query = select(schema.sessions).where(schema.sessions.c.id == session_id)
     if lock:
         query = query.with_for_update()
     return connection.execute(query).first()
+
+
+def stage_row(connection: Connection, token: str) -> Row[Any] | None:
+    """The session behind a stage preview token, if any."""
+    if not _STAGE_TOKEN.fullmatch(token):
+        return None
+    return connection.execute(
+        select(schema.sessions).where(schema.sessions.c.token == token)).first()
 
 
 def fresh(connection: Connection, session_id: str) -> Row[Any]:
@@ -117,6 +134,8 @@ def fresh(connection: Connection, session_id: str) -> Row[Any]:
 
 
 def load_file(connection: Connection, session_id: str, file_id: str) -> Row[Any] | None:
+    if not _FILE_ID.fullmatch(file_id):
+        return None
     return connection.execute(select(schema.files).where(
         schema.files.c.id == file_id, schema.files.c.session_id == session_id)).first()
 
@@ -136,6 +155,8 @@ def live_session(connection: Connection, project: str, version_key: str) -> Row[
 
 
 def released_row(connection: Connection, filename: str) -> Row[Any] | None:
+    if not _FILENAME.fullmatch(filename):
+        return None  # no file of that name was ever accepted
     return connection.execute(
         select(schema.released).where(schema.released.c.filename == filename)).first()
 
