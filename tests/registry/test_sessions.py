@@ -4,10 +4,10 @@ errors, replacing and deleting files, extension, and the session listing extensi
 from __future__ import annotations
 
 import hashlib
-import time
+from pathlib import Path
 
 import httpx2
-from stagekit import UPLOAD_TYPE, Server, unique_name
+from stagekit import UPLOAD_TYPE, Server, module_of, sdist_bytes, unique_name, wheel_bytes
 
 
 def test_create_session_document_and_conflict(server: Server) -> None:
@@ -162,8 +162,6 @@ def test_session_listing_extension(server: Server, release_factory) -> None:
     client = server.client(maintainer.token)
     first = client.stage(name, "1.0", release_factory(name, "1.0"))
     client.publish(first, maintainer.otp())
-    # creation times have whole-second resolution: start the second session in a later second
-    time.sleep(1.05 - time.time() % 1)
     second = client.create(name, "2.0").json()
     server.client(server.maintainer(other).token).create(other, "1.0")
 
@@ -186,3 +184,73 @@ def test_session_listing_extension(server: Server, release_factory) -> None:
     assert [item["id"] for item in paged["sessions"]] == [first["id"]]
     assert client.http.get("/upload/2.0/sessions", params={"status": "bogus"}).status_code == 400
     assert server.client().http.get("/upload/2.0/sessions").status_code == 401
+
+
+def test_listing_keeps_the_creation_order_within_one_second(server: Server) -> None:
+    """Issue 11, item 14: sessions opened in the same second list newest first, page after
+    page, in the order they were opened (not in the order of their random ids)."""
+    name = unique_name("ordered")
+    client = server.client(server.maintainer(name, role="stage").token)
+    opened = [client.create(name, f"{index}.0").json()["id"] for index in range(12)]
+    newest_first = list(reversed(opened))
+    listed = client.http.get("/upload/2.0/sessions", params={"project": name}).json()
+    assert [item["id"] for item in listed["sessions"]] == newest_first
+    pages = [client.http.get("/upload/2.0/sessions",
+                             params={"project": name, "per-page": 5, "page": page}).json()
+             for page in range(3)]
+    assert [item["id"] for page in pages for item in page["sessions"]] == newest_first
+
+
+def test_a_session_holds_a_bounded_number_of_files(server: Server) -> None:
+    """Issue 11, item 8: the 301st file of a session is refused (the default limit, 300), and
+    so is a file the legacy API would add; replacing a file the session holds still works."""
+    name = unique_name("crowded")
+    client = server.client(server.maintainer(name, role="stage").token)
+    session = client.create(name, "1.0").json()
+    stem = name.replace("-", "_")
+    wheels = [f"{stem}-1.0-{index}-py3-none-any.whl" for index in range(301)]
+    for filename in wheels[:300]:
+        assert client.start_bytes(session, filename, b"x").status_code == 202, filename
+    refused = client.start_bytes(session, wheels[300], b"x")
+    assert refused.status_code == 409 and "300 files" in refused.json()["detail"]
+    assert "--max-session-files" in refused.json()["detail"]
+    token = client.http.headers["authorization"].removeprefix("Bearer ")
+    legacy = httpx2.post(f"{server.url}/legacy/staged/", auth=("__token__", token),
+                         data={"name": name, "version": "1.0"},
+                         files={"content": (wheels[300], wheel_bytes(name, "1.0"))})
+    assert legacy.status_code == 409 and "300 files" in legacy.text
+    document = client.status(session)
+    assert len(document["files"]) == 300 and wheels[300] not in document["files"]
+    # a file it holds can still be deleted, and a name it holds replaced
+    file = client.http.get(document["files"][wheels[0]]["link"]).json()
+    assert client.http.delete(file["links"]["file-upload-session"]).status_code == 204
+    assert client.start_bytes(session, wheels[300], b"x").status_code == 202
+
+
+def test_the_file_limit_is_configurable_and_bounds_the_history_too(tmp_path: Path) -> None:
+    """``serve --max-session-files N``; a session's file changes are bounded as well (ten per
+    file it may hold), so neither its document nor its history grows without end."""
+    server = Server(tmp_path / "data", None, extra=["--max-session-files", "2"]).start()
+    try:
+        name = unique_name("small")
+        client = server.client(server.maintainer(name, role="stage").token)
+        session = client.create(name, "1.0").json()
+        sdist = sdist_bytes(name, "1.0")
+        wheel = wheel_bytes(name, "1.0")
+        sdist_name = f"{module_of(name)}-1.0.tar.gz"
+        wheel_name = f"{module_of(name)}-1.0-py3-none-any.whl"
+        assert client.upload_bytes(session, sdist_name, sdist).status_code == 201
+        assert client.upload_bytes(session, wheel_name, wheel).status_code == 201
+        third = client.start_bytes(session, f"{module_of(name)}-1.0-py2-none-any.whl", wheel)
+        assert third.status_code == 409 and "2 files" in third.json()["detail"]
+        changes = len([event for event in client.status(session)["history"]
+                       if event["filename"]])
+        while changes < 20:  # each replacement is two changes: the removal and the addition
+            replaced = client.upload_bytes(session, wheel_name, wheel)
+            assert replaced.status_code == 201, replaced.text
+            changes = len([event for event in client.status(session)["history"]
+                           if event["filename"]])
+        churn = client.start_bytes(session, wheel_name, wheel)
+        assert churn.status_code == 409 and "file changes" in churn.json()["detail"]
+    finally:
+        server.stop()

@@ -56,6 +56,8 @@ def register(subparsers: Any) -> None:
                         help="how long a new session lives (default: one week)")
     parser.add_argument("--max-file-size", type=int, default=10 * 1024**3, metavar="BYTES",
                         help="largest file accepted (default: 10 GiB)")
+    parser.add_argument("--max-session-files", type=int, default=300, metavar="N",
+                        help="most files one session may hold (default: 300)")
     parser.add_argument("--accept-unbound-approvals", action="store_true",
                         help="let PEP 694 clients publish without naming the release digest "
                              "they reviewed (by default an approval must name it)")
@@ -71,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
     registry = open_registry(args, audience=args.oidc_audience,
                              session_lifetime=args.session_lifetime,
                              max_file_size=args.max_file_size,
+                             max_session_files=args.max_session_files,
                              require_digest=not args.accept_unbound_approvals)
     try:
         try:
