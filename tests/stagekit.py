@@ -267,6 +267,21 @@ class Postgres:
 
 # the registry server --------------------------------------------------------------------
 
+@contextlib.contextmanager
+def environment(variables: dict[str, str]) -> Iterator[None]:
+    """``os.environ`` with ``variables`` set, for the length of the block."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 @dataclass
 class Server:
     """``hatch-stage serve`` in a subprocess, plus ``admin`` on the same storage."""
@@ -276,6 +291,8 @@ class Server:
     port: int = field(default_factory=free_port)
     extra: Sequence[str] = ()
     process: subprocess.Popen[bytes] | None = None
+    #: environment variables the server gets on top of this process's
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -289,7 +306,7 @@ class Server:
         log = (self.data.parent / f"{self.data.name}-server.log").open("ab")
         self.process = subprocess.Popen(
             [HATCH_STAGE, "serve", "--port", str(self.port), *self.storage_args, *self.extra],
-            stdout=log, stderr=log)
+            stdout=log, stderr=log, env={**os.environ, **self.env})
         log.close()
 
         def healthy() -> bool:
@@ -325,7 +342,7 @@ class Server:
     def admin(self, *args: str) -> Any:
         """``hatch-stage admin ... --json`` in-process; returns ``data`` of the envelope."""
         out = io.StringIO()
-        with contextlib.redirect_stdout(out):
+        with contextlib.redirect_stdout(out), environment(self.env):
             status = cli.main(["admin", *args, *self.storage_args, "--json"])
         document = json.loads(out.getvalue())
         assert status == 0 and document["success"], document
@@ -335,7 +352,7 @@ class Server:
         """Whether ``hatch-stage admin ... --json`` (in-process) refuses, with its error
         envelope and a non-zero exit."""
         out = io.StringIO()
-        with contextlib.redirect_stdout(out):
+        with contextlib.redirect_stdout(out), environment(self.env):
             status = cli.main(["admin", *args, *self.storage_args, "--json"])
         document = json.loads(out.getvalue())
         return status != 0 and document["success"] is False and bool(document["error"])
@@ -343,7 +360,8 @@ class Server:
     def admin_cli(self, *args: str, stdin: str = "") -> Any:
         """The real ``hatch-stage admin ... --json`` in a subprocess; returns the envelope."""
         completed = subprocess.run([HATCH_STAGE, "admin", *args, *self.storage_args, "--json"],
-                                   input=stdin, capture_output=True, text=True, timeout=60)
+                                   input=stdin, capture_output=True, text=True, timeout=60,
+                                   env={**os.environ, **self.env})
         assert completed.returncode == 0, completed.stdout + completed.stderr
         return json.loads(completed.stdout)
 

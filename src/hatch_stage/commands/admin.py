@@ -123,6 +123,20 @@ def _session_list(registry: Any, args: argparse.Namespace) -> Result:
     return table, {"sessions": items, "total": total}
 
 
+def _secrets_key(registry: Any, args: argparse.Namespace) -> Result:
+    from ..registry.sealing import KEY_VARIABLE, Sealer
+
+    key = Sealer.new_key()
+    return (f"a new key; keep it where the server's environment gets {KEY_VARIABLE} from (to "
+            f"rotate, put it first: {KEY_VARIABLE}=new,old, then `hatch-stage admin secrets "
+            f"seal`):\n  {key}", {"key": key, "variable": KEY_VARIABLE})
+
+
+def _secrets_seal(registry: Any, args: argparse.Namespace) -> Result:
+    changed = registry.seal_secrets()
+    return f"{changed} stored secret(s) sealed with the first key", {"sealed": changed}
+
+
 def _leaves(groups: Any, common: argparse.ArgumentParser) -> None:
     def leaf(group: Any, name: str, summary: str, action: Action) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = group.add_parser(name, help=summary, parents=[common],
@@ -186,6 +200,12 @@ def _leaves(groups: Any, common: argparse.ArgumentParser) -> None:
     leaf(publishers, "remove", "remove a trusted publisher", _publisher_remove).add_argument(
         "id", type=int, metavar="ID")
 
+    stored = group("secrets", "TOTP secrets and upstream tokens sealed at rest")
+    leaf(stored, "key", "make a key for HATCH_STAGE_SECRET_KEY (opens no registry)",
+         _secrets_key).set_defaults(opens_registry=False)
+    leaf(stored, "seal", "seal stored secrets with the first key of HATCH_STAGE_SECRET_KEY",
+         _secrets_seal)
+
     sessions = group("session", "publishing sessions")
     listing = leaf(sessions, "list", "list sessions", _session_list)
     listing.add_argument("--project")
@@ -204,14 +224,18 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    registry = open_registry(args)
-    args.error_registry = registry.location
-    try:
-        text, data = args.action(registry, args)
-    finally:
-        registry.close()
+    if not getattr(args, "opens_registry", True):
+        text, data = args.action(None, args)
+        location = "-"
+    else:
+        registry = open_registry(args)
+        location = args.error_registry = registry.location
+        try:
+            text, data = args.action(registry, args)
+        finally:
+            registry.close()
     if args.json:
-        emit_json(envelope(True, "python", registry.location, data))
+        emit_json(envelope(True, "python", location, data))
     else:
         console.print(escape(text))
     return 0

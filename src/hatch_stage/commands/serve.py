@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
+
 from ..errors import ConfigError
-from ..output import console, emit_json, envelope
+from ..output import console, emit_json, envelope, stderr
 from .flags import json_flag
 
 #: the port ``serve`` listens on by default (694, as in the PEP, plus 8000)
@@ -67,9 +70,20 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run, error_target="python")
 
 
+def warn_about_permissions(args: argparse.Namespace) -> None:
+    """On stderr: what in the data directory other local users can read (the TOTP secrets,
+    upstream tokens, staged files), and how to tighten it."""
+    from ..registry.storage import default_data_dir, loose_permissions
+
+    data = Path(args.data).expanduser() if args.data else default_data_dir()
+    for problem in loose_permissions(data):
+        stderr.print(f"[bold yellow]warning:[/] {escape(problem)}")
+
+
 def run(args: argparse.Namespace) -> int:
     from ..registry.server import bind, serve
 
+    warn_about_permissions(args)
     registry = open_registry(args, audience=args.oidc_audience,
                              session_lifetime=args.session_lifetime,
                              max_file_size=args.max_file_size,

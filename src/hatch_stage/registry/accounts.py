@@ -31,6 +31,7 @@ from .problems import (
     TooManyAttempts,
     Unauthorized,
 )
+from .sealing import Sealer
 from .storage import Database
 from .views import ROLES, Principal, Role
 
@@ -81,9 +82,11 @@ class NewToken:
 class Accounts:
     """Users, tokens and OTP checks over the registry database."""
 
-    def __init__(self, db: Database, clock: Callable[[], float]) -> None:
+    def __init__(self, db: Database, clock: Callable[[], float],
+                 sealer: Sealer | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.sealer = sealer or Sealer()
 
     # users ------------------------------------------------------------------------------
 
@@ -95,7 +98,8 @@ class Accounts:
         try:
             with self.db.write() as connection:
                 connection.execute(insert(schema.users).values(
-                    name=name, totp_secret=secret, created_at=int(self.clock())))
+                    name=name, totp_secret=self.sealer.seal(secret),
+                    created_at=int(self.clock())))
         except IntegrityError:
             raise Conflict(f"user {name!r} already exists") from None
         uri = pyotp.TOTP(secret).provisioning_uri(name=name, issuer_name="hatch-stage")
@@ -240,7 +244,8 @@ class Accounts:
         if locked:
             return TooManyAttempts("too many wrong one-time passwords; wait "
                                    f"{OTP_LOCKOUT // 60} minutes before trying again")
-        step = self._matching_step(row.totp_secret, code)
+        secret = self.sealer.open(row.totp_secret, f"the TOTP secret of user {row.name!r}")
+        step = self._matching_step(secret, code)
         if step is not None:
             # the condition makes the check-and-consume one atomic step across instances
             used = connection.execute(

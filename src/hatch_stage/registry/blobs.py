@@ -27,12 +27,20 @@ from .problems import BadRequest, TooLarge
 CHUNK = 1 << 20
 #: a temporary file untouched this long belongs to a dead upload
 STALE_SECONDS = 15 * 60
+#: modes of what the store creates (the umask may only take more away)
+PRIVATE_DIRECTORY, PRIVATE_FILE = 0o700, 0o600
 
 
 class Readable(Protocol):
     """Anything with ``read(n)``: an open file, a spooled form part, an HTTP body reader."""
 
     def read(self, size: int = ..., /) -> bytes: ...
+
+
+def _private_directories(*paths: Path) -> None:
+    """Create each directory (in order, so parents first) for its owner only."""
+    for path in paths:
+        path.mkdir(exist_ok=True, mode=PRIVATE_DIRECTORY)
 
 
 def hasher(algorithm: str) -> Any:
@@ -62,8 +70,9 @@ class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.tmp = root / "tmp"
-        self.tmp.mkdir(parents=True, exist_ok=True)
-        (root / "sha256").mkdir(exist_ok=True)
+        # staged files are private until published: directories 0700, files 0600
+        root.parent.mkdir(parents=True, exist_ok=True)
+        _private_directories(root, self.tmp, root / "sha256")
 
     def path(self, sha256: str) -> Path:
         """Where the blob with this digest lives (whether or not it exists)."""
@@ -89,6 +98,7 @@ class BlobStore:
                 if isinstance(error, FileNotFoundError):
                     raise
                 shutil.copyfile(self.path(sha256), linked)  # a file system without links
+                linked.chmod(PRIVATE_FILE)
             yield linked
         finally:
             shutil.rmtree(directory, ignore_errors=True)
@@ -106,7 +116,8 @@ class BlobStore:
         part = self.tmp / f"{secrets.token_hex(16)}.part"
         received = 0
         try:
-            with part.open("wb") as sink:
+            descriptor = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+            with open(descriptor, "wb") as sink:
                 while chunk := stream.read(CHUNK):
                     received += len(chunk)
                     if received > ceiling:
@@ -139,7 +150,7 @@ class BlobStore:
             # same content already stored; refresh its age so a sweep keeps it (see sweep)
             os.utime(final)
             return
-        final.parent.mkdir(parents=True, exist_ok=True)
+        _private_directories(final.parent.parent, final.parent)
         os.replace(part, final)
         directory = os.open(final.parent, os.O_RDONLY)
         try:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from .accounts import Accounts
 from .blobs import BlobStore
 from .projects import Projects
+from .sealing import Sealer
 from .settings import RegistrySettings
 from .storage import Database
 
@@ -20,14 +21,17 @@ from .storage import Database
 class Context:
     """The registry's storage and settings, shared by every use case."""
 
-    def __init__(self, db: Database, blobs: BlobStore, settings: RegistrySettings) -> None:
+    def __init__(self, db: Database, blobs: BlobStore, settings: RegistrySettings,
+                 sealer: Sealer | None = None) -> None:
         self.db = db
         self.blobs = blobs
         self.settings = settings
+        #: seals the secrets stored to be read back (the key from the environment)
+        self.sealer = sealer or Sealer.from_environment()
         #: the time source; tests replace it to move through expiry and OTP steps
         self.clock: Callable[[], float] = time.time
-        self.accounts = Accounts(db, lambda: self.clock())
-        self.projects = Projects(db, lambda: self.clock())
+        self.accounts = Accounts(db, lambda: self.clock(), self.sealer)
+        self.projects = Projects(db, lambda: self.clock(), self.sealer)
 
     def now(self) -> int:
         """The current time in whole seconds (what the database stores)."""

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Row
 
 from . import schema
 from .problems import BadRequest, NotFound
+from .sealing import Sealer
 from .storage import Database
 from .views import ProjectSettings, Publisher
 
@@ -33,12 +34,6 @@ def normalize(name: str) -> str:
     return str(canonicalize_name(name))
 
 
-def _settings(row: Row[Any]) -> ProjectSettings:
-    return ProjectSettings(row.name, row.display_name, bool(row.require_staging),
-                           bool(row.allow_direct_publish), row.upstream_url, row.upstream_user,
-                           row.upstream_token)
-
-
 def _publisher(row: Row[Any]) -> Publisher:
     return Publisher(row.id, row.project, row.issuer, row.repository, row.workflow,
                      row.environment, row.jwks)
@@ -47,9 +42,19 @@ def _publisher(row: Row[Any]) -> Publisher:
 class Projects:
     """Project policy and trusted publishers over the registry database."""
 
-    def __init__(self, db: Database, clock: Callable[[], float]) -> None:
+    def __init__(self, db: Database, clock: Callable[[], float],
+                 sealer: Sealer | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.sealer = sealer or Sealer()
+
+    def _settings(self, row: Row[Any]) -> ProjectSettings:
+        token = row.upstream_token
+        if token is not None:
+            token = self.sealer.open(token, f"the upstream token of project {row.name!r}")
+        return ProjectSettings(row.name, row.display_name, bool(row.require_staging),
+                               bool(row.allow_direct_publish), row.upstream_url,
+                               row.upstream_user, token)
 
     def ensure(self, connection: Connection, name: str) -> str:
         """Create the project row if missing (inside a write transaction); the normalized name."""
@@ -71,7 +76,7 @@ class Projects:
         else:
             with self.db.read() as reading:
                 row = reading.execute(query).first()
-        return _settings(row) if row is not None else ProjectSettings(project, name)
+        return self._settings(row) if row is not None else ProjectSettings(project, name)
 
     def configure(self, name: str, **changes: Any) -> ProjectSettings:
         """Change a project's policy; ``changes`` are ProjectSettings field names."""
@@ -83,6 +88,8 @@ class Projects:
         url = changes.get("upstream_url")
         if url and not url.startswith(("http://", "https://")):
             raise BadRequest(f"upstream URL {url!r} must start with http:// or https://")
+        if changes.get("upstream_token") is not None:
+            changes["upstream_token"] = self.sealer.seal(changes["upstream_token"])
         with self.db.write() as connection:
             project = self.ensure(connection, name)
             if changes:
@@ -93,7 +100,7 @@ class Projects:
     def all(self) -> list[ProjectSettings]:
         with self.db.read() as connection:
             rows = connection.execute(select(schema.projects).order_by(schema.projects.c.name))
-            return [_settings(row) for row in rows]
+            return [self._settings(row) for row in rows]
 
     # trusted publishers -----------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from . import (
     index,
     legacy_upload,
     publishing,
+    sealing,
     sessions,
     storage,
 )
@@ -36,6 +37,7 @@ from .blobs import BlobStore, Readable
 from .context import Context
 from .problems import Problem
 from .projects import Projects
+from .sealing import Sealer
 from .settings import RegistrySettings
 from .storage import Database
 from .trust import Minted, TrustedPublishing
@@ -48,8 +50,9 @@ class Registry:
     """A stage registry over a database and a blob store."""
 
     def __init__(self, db: Database, blobs: BlobStore,
-                 settings: RegistrySettings | None = None, *, location: str = "") -> None:
-        self.context = Context(db, blobs, settings or RegistrySettings())
+                 settings: RegistrySettings | None = None, *, location: str = "",
+                 sealer: Sealer | None = None) -> None:
+        self.context = Context(db, blobs, settings or RegistrySettings(), sealer)
         #: where the data lives, for messages (data directory or database URL, no password)
         self.location = location or db.describe()
         self.trust = TrustedPublishing(self.context)
@@ -59,12 +62,18 @@ class Registry:
              settings: RegistrySettings | None = None) -> Registry:
         """Open (creating or migrating as needed) the registry in ``data_dir`` (default:
         :func:`~.storage.default_data_dir`); ``database_url`` moves the tables to PostgreSQL."""
-        data = Path(data_dir).expanduser() if data_dir else storage.default_data_dir()
-        data.mkdir(parents=True, exist_ok=True)
+        data = storage.private_directory(
+            Path(data_dir).expanduser() if data_dir else storage.default_data_dir())
         db = Database(storage.database_url(data, database_url))
         db.migrate()
+        sealer = Sealer.from_environment()
+        try:
+            sealing.check_readable(db, sealer)
+        except BaseException:
+            db.close()
+            raise
         location = db.describe() if database_url else str(data.resolve())
-        return cls(db, BlobStore(data / "blobs"), settings, location=location)
+        return cls(db, BlobStore(data / "blobs"), settings, location=location, sealer=sealer)
 
     def close(self) -> None:
         self.context.db.close()
@@ -178,6 +187,11 @@ class Registry:
     def mint(self, jwt: str) -> Minted:
         """Exchange a trusted publisher's OIDC token for a short-lived stage token."""
         return self.trust.mint(jwt)
+
+    def seal_secrets(self) -> int:
+        """Seal the stored TOTP secrets and upstream tokens with the first key of
+        ``HATCH_STAGE_SECRET_KEY`` (see :mod:`.sealing`); how many changed."""
+        return sealing.seal_all(self.db, self.context.sealer)
 
     def maintenance(self) -> dict[str, int]:
         """Expire old sessions, fail interrupted publishes, sweep dead uploads and blobs."""

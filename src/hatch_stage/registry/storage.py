@@ -8,7 +8,9 @@ directory through ``--data``). The schema is created or migrated when the databa
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +37,41 @@ def default_data_dir() -> Path:
     if xdg := os.environ.get("XDG_DATA_HOME"):
         return Path(xdg).expanduser() / "hatch-stage"
     return Path.home() / ".local" / "share" / "hatch-stage"
+
+
+def private_directory(path: Path) -> Path:
+    """``path`` as a directory only its owner can enter, created 0700 if missing (it holds
+    the TOTP secrets, and staged files nobody else may read yet). An existing one is left as
+    it is: :func:`loose_permissions` says what to tighten."""
+    if not path.is_dir():
+        path.mkdir(parents=True, mode=0o700)
+        path.chmod(0o700)  # whatever the umask left
+    return path
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` empty, readable and writable by its owner only (0600), unless it
+    exists."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def loose_permissions(data_dir: Path) -> list[str]:
+    """What in the data directory other users could read or change: the directory itself and
+    the SQLite files, each with the command that fixes it."""
+    problems = []
+    targets = [(data_dir, 0o700)] + [(data_dir / f"{SQLITE_NAME}{suffix}", 0o600)
+                                     for suffix in ("", "-wal", "-shm")]
+    for path, wanted in targets:
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            problems.append(f"{path} is {mode:04o}: other users can "
+                            f"{'enter' if path.is_dir() else 'read'} it; "
+                            f"`chmod {wanted:o} {path}`")
+    return problems
 
 
 def database_url(data_dir: Path, url: str | None) -> URL:
@@ -81,6 +118,10 @@ class Database:
         self.url = url
         self.is_sqlite = url.get_backend_name() == "sqlite"
         if self.is_sqlite:
+            if url.database:
+                # before SQLite creates it with the umask's mode; its -wal and -shm files
+                # take the database file's mode
+                private_file(Path(url.database))
             self.engine = create_engine(
                 url, connect_args={"check_same_thread": False, "timeout": 30})
             _sqlite_pragmas(self.engine)
