@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -16,6 +17,7 @@ from starlette.routing import Route
 from .. import __version__
 from . import legacy, oidc, pep694, simple
 from .documents import ROOT
+from .origin import BrowserGuard
 from .problems import Problem
 from .service import Registry
 from .web import call, problem_response, urls_of
@@ -77,6 +79,7 @@ def create_app(registry: Registry, *, base_url: str | None = None,
         routes=[Route("/", home), Route("/_/health", health), *pep694.routes, *simple.routes,
                 *legacy.routes, *oidc.routes],
         exception_handlers={Problem: _on_problem, HTTPException: _on_http_error},
+        middleware=[Middleware(BrowserGuard)],
         lifespan=lifespan,
     )
     app.state.registry = registry
