@@ -10,66 +10,64 @@ and a line of text, which twine shows.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from starlette.datastructures import FormData, UploadFile
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from .documents import session_document
+from .forms import StreamingForm
 from .problems import BadRequest
-from .web import call, principal_of, registry_of, upload_json, urls_of
+from .service import Registry
+from .views import Principal, SessionView
+from .web import BodyReader, call, parse_json, principal_of, registry_of, upload_json, urls_of
 
 #: legacy digest fields -> hash names the blob store checks
 DIGESTS = {"sha256_digest": "sha256", "md5_digest": "md5", "blake2_256_digest": "blake2_256"}
 
 
-def _field(form: FormData, name: str) -> str:
-    value = form.get(name)
-    if not isinstance(value, str) or not value:
+def _field(form: StreamingForm, name: str) -> str:
+    value = form.fields.get(name, [""])[0]
+    if not value:
         raise BadRequest(f"the form field {name!r} is missing")
     return value
 
 
-def _upload_arguments(form: FormData, staged_url: bool) -> dict[str, Any]:
-    if form.get(":action", "file_upload") != "file_upload":
-        raise BadRequest(f"unsupported :action {form.get(':action')!r}")
-    content = form.get("content")
-    if not isinstance(content, UploadFile) or not content.filename:
-        raise BadRequest("the form has no file in 'content'")
-    attestations = form.get("attestations")
-    try:
-        parsed = json.loads(attestations) if isinstance(attestations, str) and attestations \
-            else None
-    except ValueError:
-        raise BadRequest("the attestations field is not valid JSON") from None
-    staged = str(form.get("staged", "")).strip().lower() in ("true", "1", "yes", "on")
+def _upload_arguments(form: StreamingForm, staged_url: bool) -> dict[str, Any]:
+    action = form.fields.get(":action", ["file_upload"])[0]
+    if action != "file_upload":
+        raise BadRequest(f"unsupported :action {action!r}")
+    attestations = form.fields.get("attestations", [""])[0]
+    staged = form.fields.get("staged", [""])[0].strip().lower() in ("true", "1", "yes", "on")
     return {
         "name": _field(form, "name"),
         "version": _field(form, "version"),
-        "filename": content.filename,
-        "stream": content.file,
-        "hashes": {algorithm: str(form[field]).strip().lower()
-                   for field, algorithm in DIGESTS.items() if form.get(field)},
+        "filename": form.filename,
+        "stream": form,
+        "hashes": {algorithm: form.fields[field][0].strip().lower()
+                   for field, algorithm in DIGESTS.items() if form.fields.get(field, [""])[0]},
         "staged": staged or staged_url,
-        "attestations": parsed,
+        "attestations": parse_json(attestations, "the attestations field")
+        if attestations else None,
     }
 
 
+def _receive(registry: Registry, principal: Principal, form: StreamingForm,
+             staged_url: bool) -> tuple[str, SessionView | None]:
+    """In a worker thread: the fields, then (once the registry has checked the token's scope
+    and the project's policy) the file, straight into the blob store."""
+    form.read_fields()
+    outcome, view = registry.legacy_upload(principal, **_upload_arguments(form, staged_url))
+    form.finish()
+    return outcome, view
+
+
 async def _upload(request: Request, staged_url: bool) -> Response:
-    # authenticate before accepting a possibly large body
+    # authenticate before reading a byte of the body
     principal = await principal_of(request)
-    try:
-        form = await request.form(max_files=2, max_fields=500, max_part_size=8 << 20)
-    except ClientDisconnect:
-        raise BadRequest("the client went away before the upload finished") from None
-    try:
-        outcome, view = await call(registry_of(request).legacy_upload, principal,
-                                   **_upload_arguments(form, staged_url))
-    finally:
-        await form.close()
+    form = StreamingForm(BodyReader(request), request.headers.get("content-type", ""))
+    outcome, view = await call(_receive, registry_of(request), principal, form, staged_url)
     if view is None:
         return PlainTextResponse(f"{outcome}: the identical file is already published\n")
     return upload_json(session_document(view, urls_of(request)))
