@@ -112,11 +112,12 @@ class Served:
 
 
 @contextmanager
-def serve(data: Path) -> Iterator[Served]:
-    """``hatch-stage serve`` on 127.0.0.1 over ``data``, healthy on entry, stopped on exit."""
+def serve(data: Path, *options: str) -> Iterator[Served]:
+    """``hatch-stage serve`` on 127.0.0.1 over ``data`` (with more ``options``), healthy on
+    entry, stopped on exit."""
     port = free_port()
     process = subprocess.Popen([HATCH_STAGE, "serve", "--port", str(port), "--data", str(data),
-                                "--log-level", "warning"])
+                                "--log-level", "warning", *options])
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
