@@ -144,6 +144,7 @@ def eight_mib_fields(total_mb: int) -> Iterator[bytes]:
         for _ in range(8):
             yield b"A" * MIB
         yield b"\r\n"
+    yield f"--{BOUNDARY}--\r\n".encode()
 
 
 def big_file(project: str, size_mb: int) -> Iterator[bytes]:
@@ -151,6 +152,12 @@ def big_file(project: str, size_mb: int) -> Iterator[bytes]:
     yield file_head(f"{project}-1.0.tar.gz")
     for _ in range(size_mb):  # were it all read
         yield b"\0" * MIB
+    yield f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
+def length(parts: Iterator[bytes]) -> int:
+    """The Content-Length of a form (generated once to count it, never held)."""
+    return sum(len(part) for part in parts)
 
 
 def main() -> int:
@@ -172,11 +179,12 @@ def main() -> int:
             "honest": (send(port, token, honest_parts, honest_length, pid, data),
                        honest_length),
             "fields": (send(port, token, eight_mib_fields(options.fields_mb),
-                            options.fields_mb * MIB + 4096, pid, data), 0),
+                            length(eight_mib_fields(options.fields_mb)), pid, data), 0),
             "scope": (send(port, token, big_file("other", options.file_mb),
-                           options.file_mb * MIB + 4096, pid, data), 0),
+                           length(big_file("other", options.file_mb)), pid, data), 0),
             "too large": (send(port, token, big_file("bench", options.file_mb),
-                               options.file_mb * MIB + 4096, pid, data), MAX_FILE),
+                               length(big_file("bench", options.file_mb)), pid, data),
+                          MAX_FILE),
         }
         after = memory_kib(pid, "VmRSS")
     print(f"server RSS idle (baseline):      {idle / 1024:8.1f} MiB")
