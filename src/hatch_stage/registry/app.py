@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .. import __version__
-from . import legacy, oidc, pep694, simple
+from . import legacy, oidc, openapi, pep694, simple
 from .documents import ROOT
 from .origin import BrowserGuard
 from .problems import Problem
@@ -39,11 +39,17 @@ async def home(request: Request) -> Response:
         "legacy": f"{urls.base}/legacy/",
         "legacy-staged": f"{urls.base}/legacy/staged/",
         "oidc-audience": f"{urls.base}/_/oidc/audience",
+        "openapi": f"{urls.base}/_/openapi.json",
     })
 
 
 async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
+
+
+async def api_description(request: Request) -> Response:
+    """The OpenAPI document of every route (see :mod:`.openapi`)."""
+    return JSONResponse(openapi.document())
 
 
 async def _on_problem(request: Request, error: Exception) -> Response:
@@ -76,7 +82,8 @@ def create_app(registry: Registry, *, base_url: str | None = None,
             tasks.cancel_scope.cancel()
 
     app = Starlette(
-        routes=[Route("/", home), Route("/_/health", health), *pep694.routes, *simple.routes,
+        routes=[Route("/", home), Route("/_/health", health),
+                Route("/_/openapi.json", api_description), *pep694.routes, *simple.routes,
                 *legacy.routes, *oidc.routes],
         exception_handlers={Problem: _on_problem, HTTPException: _on_http_error},
         middleware=[Middleware(BrowserGuard)],

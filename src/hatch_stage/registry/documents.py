@@ -16,7 +16,7 @@ Besides the PEP's keys, a session document carries ``id``, ``name``, ``version``
 ``history`` (who added, replaced, removed or failed which file, and the decisions) and
 ``validation`` (the registry's inspection: findings, quality checks, score), and each
 ``files`` entry ``size``, ``hashes``, ``replaced`` and, once completed, ``url`` (its
-download from the stage preview).
+download from the stage preview). A file upload document carries its ``id``.
 """
 
 from __future__ import annotations
@@ -140,6 +140,7 @@ def file_document(file: FileView, urls: Urls) -> dict[str, Any]:
     link = urls.file(file.session_id, file.id)
     return {
         "meta": META,
+        "id": file.id,
         "links": {"file-upload-session": link, "complete": f"{link}/complete",
                   "extend": f"{link}/extend"},
         "status": file.status,

@@ -26,9 +26,13 @@ _PROJECT_NAME = re.compile(r"[A-Z0-9]([A-Z0-9._-]{0,198}[A-Z0-9])?", re.IGNORECA
 _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}")
 
 
+def is_project_name(name: str) -> bool:
+    return _PROJECT_NAME.fullmatch(name) is not None
+
+
 def normalize(name: str) -> str:
     """The PEP 503 normalized project name; :class:`BadRequest` if it is not a valid name."""
-    if not _PROJECT_NAME.fullmatch(name):
+    if not is_project_name(name):
         raise BadRequest(f"{name!r} is not a valid project name",
                          errors=[{"source": "name", "message": "see PEP 508 names"}])
     return str(canonicalize_name(name))

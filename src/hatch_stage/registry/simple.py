@@ -27,6 +27,7 @@ from starlette.routing import Route
 
 from .documents import rfc3339
 from .problems import NotFound, Problem
+from .projects import is_project_name
 from .views import SessionView
 from .web import call, registry_of
 
@@ -127,7 +128,10 @@ def _published_links(request: Request, project: str, prefix: str) -> list[Link]:
 
 
 def _normalized(request: Request, project: str) -> Response | None:
-    """PEP 503: a non-normalized project URL redirects to the normalized one."""
+    """PEP 503: a non-normalized project URL redirects to the normalized one (a name that is
+    no project name is not found: nothing to redirect to)."""
+    if not is_project_name(project):
+        raise NotFound(f"{project!r} is not a project name")
     normal = canonicalize_name(project)
     if project == normal:
         return None
