@@ -38,7 +38,7 @@ from ..output import stderr
 from .buildsystem import BuildSystem, read_build_system
 from .envs import BuildEnv, InstallFailed, add_requirements, build_env, cache_root, fresh_env
 from .hooks import HookError, HookRun, run_backend
-from .inprocess import build_in_process, hatchling_metadata, target_unmet
+from .inprocess import build_in_process, hatchling_metadata, in_process_ready, target_unmet
 from .native import compiler_reason
 from .requirements import Unmet, unmet_requirements
 
@@ -79,7 +79,7 @@ def built_version(root: Path, manifest: Mapping[str, Any], config: Config, scrat
     ``prepare_metadata_for_build_wheel`` where the backend has it, else a wheel build.
     """
     build = _Build.packing(root, read_build_system(root, manifest), config)
-    if build.system.in_process_capable and not unmet_requirements(build.system.requires):
+    if in_process_ready(build.system):
         return hatchling_metadata(root)[1]
     built = build.run_hooks(["metadata"], scratch)["metadata"]
     if built.is_dir():
@@ -127,8 +127,7 @@ class _Build:
 
     def run(self, kinds: Sequence[str], out: Path) -> list[Artifact]:
         out.mkdir(parents=True, exist_ok=True)
-        static_unmet = unmet_requirements(self.system.requires)
-        if self.system.in_process_capable and not static_unmet:
+        if in_process_ready(self.system):
             try:
                 in_process = not target_unmet(self.root, kinds)
             except Exception as error:  # hatchling raises plain errors for bad configuration
