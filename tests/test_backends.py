@@ -14,6 +14,7 @@ copied, ``git init``-ed, committed and tagged (no SETUPTOOLS_SCM_PRETEND_VERSION
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -23,7 +24,14 @@ from pathlib import Path
 
 import pytest
 from clitools import PROJECTS, Run, environment, run_cli
-from test_archive import make_tar, regular
+from test_archive import make_tar, make_zip, regular
+
+from hatch_stage.commands.verify import verify_files
+from hatch_stage.config import Config
+from hatch_stage.errors import PackError
+from hatch_stage.pep517 import read_build_system, rebuild_wheel
+from hatch_stage.pep517.hooks import HookError, run_backend
+from hatch_stage.project import read_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -152,6 +160,71 @@ def test_a_prebuilt_release_names_its_version_when_only_the_build_knows_it(
     assert (run.json()["name"], run.json()["version"]) == ("scm-setuptools", "2.0.1")
     other = run_cli(["check", "--json", str(sdist).replace("scm_setuptools", "other")], cwd=project)
     assert other.returncode == 1
+
+
+# --- verify's rebuild: the same hooks, in a fresh environment ----------------------------------
+
+
+def test_verify_rebuilds_in_a_fresh_environment_that_no_build_can_leave_anything_in(
+    tmp_path: Path, cache: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sdist under review runs its build code: whatever it leaves in its environment must
+    not reach a later build, and the build-environment cache is never touched."""
+    project = release_checkout("intree", tmp_path)
+    monkeypatch.setenv("HATCH_STAGE_CACHE_DIR", cache["HATCH_STAGE_CACHE_DIR"])
+    monkeypatch.setenv("TINY_BACKEND_PLANTS", "1")
+    manifest = read_manifest(project, "python")
+    first = rebuild_wheel(project, manifest, tmp_path / "first")
+    second = rebuild_wheel(project, manifest, tmp_path / "second")
+    assert first.name == second.name == "intree_pkg-0.9.0-py3-none-any.whl"
+    assert zipfile.ZipFile(second).read("intree_pkg/__init__.py") == (
+        project / "intree_pkg" / "__init__.py").read_bytes()
+    assert envs_in(cache) == []
+
+    # what a cached environment would have done: the second build finds the first one's file
+    planted = {**cache, "TINY_BACKEND_PLANTS": "1"}
+    assert run_cli(["check", "--json"], cwd=project, env=planted).returncode == 0
+    again = run_cli(["check", "--json"], cwd=project, env=planted)
+    assert again.returncode == 1 and "an earlier build left" in again.json()["error"]
+
+
+def test_a_staged_sdist_that_does_not_build_is_named_with_its_output_for_verify(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = release_checkout("intree", tmp_path)
+    monkeypatch.setenv("TINY_BACKEND_FAIL", "wheel")
+    with pytest.raises(PackError) as failed:
+        rebuild_wheel(project, read_manifest(project, "python"), tmp_path / "out")
+    message = str(failed.value)
+    assert message.startswith(f"tiny-backend (build backend tiny_backend) could not build the "
+                              f"wheel of {project}: RuntimeError: cannot build the wheel today")
+    assert "tiny_backend: the compiler said no" in message, "the tail of the backend's output"
+    assert message.endswith("cannot be checked against an sdist that does not build here; ask "
+                            "the maintainer how the wheel was built")
+
+
+def test_a_staged_sdist_with_a_broken_pyproject_is_a_pack_error_naming_the_file(
+    tmp_path: Path,
+) -> None:
+    """The staged release's configuration is broken, not the reviewer's: exit 1, not 2."""
+    sdist = make_tar(tmp_path / "broken-1.0.tar.gz",
+                     [regular("broken-1.0/pyproject.toml", b"[build-system\n")])
+    wheel = make_zip(tmp_path / "broken-1.0-py3-none-any.whl", [("broken/__init__.py", b"")])
+    with pytest.raises(PackError, match=r"the staged sdist cannot be built: .*broken-1.0/"
+                                        r"pyproject.toml is not valid TOML") as failed:
+        verify_files([sdist, wheel], Config(), tmp_path / "work")
+    assert failed.value.code == "pack_failed" and failed.value.exit_code == 1
+
+
+def test_a_build_that_runs_past_its_time_is_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = release_checkout("intree", tmp_path)
+    monkeypatch.setenv("TINY_BACKEND_SLEEPS", "60")
+    system = read_build_system(project, read_manifest(project, "python"))
+    with pytest.raises(HookError, match="the build ran longer than 1 s and was stopped"):
+        run_backend(sys.executable, project, system, ["wheel"], tmp_path / "out",
+                    dict(os.environ), lambda requirements: [], timeout=1)
 
 
 # --- --no-isolation, and a project that needs a compiler -------------------------------------

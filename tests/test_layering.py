@@ -153,7 +153,7 @@ def test_importing_the_pep694_client_loads_no_server_code() -> None:
 
 
 @pytest.mark.parametrize("neutral", ["hatch_stage.diff", "hatch_stage.verification",
-                                     "hatch_stage.isolated_build"])
+                                     "hatch_stage.pep517"])
 def test_the_review_comparisons_import_neither_side(neutral: str) -> None:
     """Issue 9: the release diff and the wheel check serve the command line and, later, the
     registry's review page, so they import neither the client's machinery nor the server."""

@@ -14,9 +14,8 @@ from stagekit import build_release
 
 from hatch_stage.config import ScanLimits
 from hatch_stage.errors import ArchiveError
-from hatch_stage.isolated_build import unpack_sdist
 from hatch_stage.models import Artifact
-from hatch_stage.verification import compare_wheels, platform_reason
+from hatch_stage.verification import compare_wheels, platform_reason, unpack_sdist
 
 
 def rewritten(wheel: Artifact, target: Path, change: dict[str, bytes]) -> Artifact:

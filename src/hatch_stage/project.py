@@ -104,12 +104,12 @@ def _python_project(root: Path) -> Project:
     versions included. Other projects give what their files state; a dynamic version (and the
     name of a setup.py-only project) is left empty and filled in from what the build produces.
     """
-    from .pep517 import read_build_system, unmet_requirements
-    from .pep517.inprocess import hatchling_metadata
+    from .pep517 import read_build_system
+    from .pep517.inprocess import hatchling_metadata, in_process_ready
 
     manifest = read_manifest(root, "python")
     system = read_build_system(root, manifest)
-    if system.in_process_capable and not unmet_requirements(system.requires):
+    if in_process_ready(system):
         name, version = hatchling_metadata(root)
     else:
         name, version = _static_metadata(root, manifest)

@@ -4,7 +4,8 @@ Member by member, by name and sha256. Ignored, because they differ between hones
 ``RECORD`` (and its signatures), which only lists the other members' hashes; the
 ``Generator`` line of ``WHEEL`` (the backend's version); and timestamps, which are not part
 of a member's bytes. Only pure-Python wheels are rebuilt: a platform wheel holds compiled
-code whose bytes depend on the compiler, libraries and platform that built it.
+code whose bytes depend on the compiler, libraries and platform that built it. The rebuild
+itself is :func:`hatch_stage.pep517.rebuild_wheel`'s, from the sdist :func:`unpack_sdist` wrote.
 
 Neutral: reads archives only through :mod:`hatch_stage.archive`, imports no pipeline,
 plugin, command or registry code.
@@ -14,12 +15,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from .archive import iter_entries
+from .archive import iter_entries, iter_members
 from .config import ScanLimits
+from .errors import PackError
 from .models import Artifact
 
 Problem = Literal["differs", "only in the staged wheel", "missing from the staged wheel"]
@@ -114,3 +117,26 @@ def compare_wheels(staged: Artifact, rebuilt: Artifact, limits: ScanLimits) -> W
     return WheelVerdict(staged.filename, "verified",
                         f"every member matches the wheel built from the sdist ({len(mine)} "
                         "members; RECORD and the WHEEL Generator line ignored)", rebuilt.filename)
+
+
+def unpack_sdist(artifact: Artifact, limits: ScanLimits, destination: Path) -> Path:
+    """Write the members of an sdist under ``destination``; the project folder inside it.
+
+    An sdist is untrusted input: its members are read through
+    :func:`hatch_stage.archive.iter_members` (links leaving the archive, absolute and ``..``
+    paths and oversized members refused), so nothing can land outside ``destination``.
+    """
+    tops: set[str] = set()
+    for member in iter_members(artifact, limits):
+        target = destination.joinpath(*member.name.replace("\\", "/").split("/"))
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(member.data)
+        except OSError as error:  # a member whose path is also a folder's, and the like
+            raise PackError(f"{artifact.filename}: cannot unpack member {member.name!r}: "
+                            f"{error.strerror}") from None
+        tops.add(member.name.split("/", 1)[0])
+    if len(tops) != 1 or not (destination / next(iter(tops))).is_dir():
+        raise PackError(f"{artifact.filename} is not an sdist: it should hold exactly one "
+                        f"top-level folder, not {sorted(tops)[:5]}")
+    return destination / tops.pop()

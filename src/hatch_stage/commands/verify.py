@@ -2,7 +2,8 @@
 
 On the reviewer's machine, never on the registry: the staged files are downloaded (hashes
 verified), a wheel is built from the sdist in a fresh isolated environment with its declared
-build requirements, and each staged pure-Python wheel is compared with it member by member.
+build requirements (:func:`hatch_stage.pep517.rebuild_wheel`: packing's hooks, but never its
+cached environments), and each staged pure-Python wheel is compared with it member by member.
 Building runs the package's own build code, and the output says so. A platform wheel is
 reported as not checked, with the reason. Exit status 1 when a wheel differs.
 """
@@ -16,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config
-from ..errors import ConfigError, HatchStageError
-from ..isolated_build import build_wheel, unpack_sdist
+from ..errors import ConfigError, HatchStageError, PackError
 from ..models import Artifact
 from ..output import console, emit_json, envelope, stderr
+from ..pep517 import rebuild_wheel
+from ..project import read_manifest
 from ..targets.interface import StageClient
-from ..verification import WheelVerdict, compare_wheels, platform_reason
+from ..verification import WheelVerdict, compare_wheels, platform_reason, unpack_sdist
 from .clients import add_stage_command, client_config, stage_client
 from .diffview import safe
 
@@ -32,6 +34,13 @@ WARNING = ("verify builds the staged sdist: this runs the package's own build co
 def register(subparsers: Any) -> None:
     summary = "rebuild the staged wheel from the staged sdist and compare them"
     add_stage_command(subparsers, "verify", summary, __doc__ or "", run)
+
+
+def _rebuild(source: Path, out: Path) -> Artifact:
+    try:
+        return Artifact(rebuild_wheel(source, read_manifest(source, "python"), out), "wheel")
+    except ConfigError as error:  # the staged sdist's configuration, not the reviewer's
+        raise PackError(f"the staged sdist cannot be built: {error}") from None
 
 
 def verify_files(files: list[Artifact], config: Config, workdir: Path) -> list[WheelVerdict]:
@@ -53,7 +62,7 @@ def verify_files(files: list[Artifact], config: Config, workdir: Path) -> list[W
             verdicts[wheel.filename] = WheelVerdict(wheel.filename, "not checked", reason)
     if pure:
         source = unpack_sdist(sdists[0], config.limits, workdir / "source")
-        rebuilt = Artifact(build_wheel(source, workdir / "rebuilt"), "wheel")
+        rebuilt = _rebuild(source, workdir / "rebuilt")
         for wheel in pure:
             verdicts[wheel.filename] = compare_wheels(wheel, rebuilt, config.limits)
     return [verdicts[wheel.filename] for wheel in wheels]

@@ -1,11 +1,15 @@
-"""Isolated build environments, created once per set of build requirements and kept.
+"""Isolated build environments: cached per set of build requirements, or fresh for one build.
 
 pypa/build makes a new virtual environment for every build and installs the backend into
 it; a pre-commit hook cannot afford that on every commit. Here an environment is keyed by the
 build requirements (as written, normalized and sorted) and the interpreter, created under a
 lock the first time, and reused by every later run and every project with the same
-requirements. Requirements a backend asks for dynamically (``get_requires_for_build_*``) are
-installed into the same environment, under the lock, when it lacks them.
+requirements (:func:`build_env`). Requirements a backend asks for dynamically
+(``get_requires_for_build_*``) are installed into the same environment, under the lock, when
+it lacks them.
+
+Building code under review (``hatch-stage verify``) takes a :func:`fresh_env` instead, made
+the same way and deleted after the build: see its docstring for why a cached one will not do.
 
 Creation is atomic as far as readers go: an environment counts as ready only once its
 ``hatch-stage-env.json`` is written, last; a half-made one (a crash, a full disk) is removed
@@ -253,6 +257,22 @@ def build_env(
                 announce(env.path)
             _create(env, requirements)
     return env
+
+
+@contextlib.contextmanager
+def fresh_env(requirements: Sequence[str]) -> Iterator[BuildEnv]:
+    """A new environment holding only ``requirements``, deleted when the block ends.
+
+    For a build whose code is not trusted (a staged release under review): its build code runs
+    with write access to its environment, so in a cached one it could leave a changed backend
+    or a ``.pth`` file behind for every later build, the maintainer's own and later verifies;
+    and a cached environment also holds what other projects' backends asked for. Here whatever
+    the build does dies with it, and it sees exactly what its declared requirements resolve to.
+    """
+    with tempfile.TemporaryDirectory(prefix="hatch-stage-build-env-") as scratch:
+        env = BuildEnv(Path(scratch) / "env")
+        _create(env, requirements)
+        yield env
 
 
 def add_requirements(env: BuildEnv, requirements: Sequence[str]) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,11 +72,13 @@ def run_backend(
     out: Path,
     environ: Mapping[str, str],
     unmet: Callable[[list[str]], list[Unmet]],
+    timeout: float | None = None,
 ) -> HookRun:
     """Build ``kinds`` of the project at ``root`` into ``out`` with ``python``'s backend.
 
     :param unmet: what of a list of requirements the environment lacks
-    :raises HookError: the backend failed; its log tail is attached
+    :param timeout: seconds after which the build is stopped; None lets it run
+    :raises HookError: the backend failed or ran out of time; its log tail is attached
     """
     out.mkdir(parents=True, exist_ok=True)
     request = {"backend": system.backend, "backend_path": list(system.backend_path),
@@ -88,22 +91,38 @@ def run_backend(
             stdout=subprocess.PIPE, stderr=log, text=True, encoding="utf-8", errors="replace",
         )
         assert process.stdout is not None
-        _reply(process, request)
-        for line in process.stdout:
-            try:
-                message = json.loads(line)
-            except ValueError:
-                continue
-            if "requires" in message:
-                result.missing = unmet([str(item) for item in message["list"]])
-                _reply(process, {"go": not result.missing})
-            elif "built" in message:
-                result.built[message["built"]] = out / message["file"]
-            elif "error" in message:
-                error = message
-        if process.stdin is not None:
-            process.stdin.close()
-        status = process.wait()
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            process.kill()
+
+        timer = threading.Timer(timeout, expire) if timeout is not None else None
+        if timer is not None:
+            timer.start()
+        try:
+            _reply(process, request)
+            for line in process.stdout:
+                try:
+                    message = json.loads(line)
+                except ValueError:
+                    continue
+                if "requires" in message:
+                    result.missing = unmet([str(item) for item in message["list"]])
+                    _reply(process, {"go": not result.missing})
+                elif "built" in message:
+                    result.built[message["built"]] = out / message["file"]
+                elif "error" in message:
+                    error = message
+            if process.stdin is not None:
+                process.stdin.close()
+            status = process.wait()
+        finally:
+            if timer is not None:
+                timer.cancel()
+        if expired.is_set():
+            raise HookError("failed", "", f"the build ran longer than {timeout:.0f} s and was "
+                            "stopped", _tail(log))
         if error is not None:
             raise HookError(error["error"], error.get("hook", ""), error.get("message", ""),
                             _tail(log))

@@ -15,7 +15,14 @@ from pathlib import Path
 
 from ..errors import PackError
 from ..models import Artifact
+from .buildsystem import BuildSystem
 from .requirements import Unmet, unmet_requirements
+
+
+def in_process_ready(system: BuildSystem) -> bool:
+    """Whether the fast path is open: plain hatchling with its ``[build-system] requires``
+    installed here (a build also needs its targets' dependencies: :func:`target_unmet`)."""
+    return system.in_process_capable and not unmet_requirements(system.requires)
 
 
 def hatchling_metadata(root: Path) -> tuple[str, str]:
