@@ -114,7 +114,8 @@ def test_unsafe_wheels_are_refused(tmp_path: Path) -> None:
                for p in _check(tmp_path, WHEEL, bomb, max_total_bytes=4 << 20))
 
 
-def _tar(members: dict[str, bytes], links: tuple[str, ...] = ()) -> bytes:
+def _tar(members: dict[str, bytes], links: tuple[str, ...] = (), target: str = "/etc/passwd",
+         ) -> bytes:
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w:gz") as archive:
         for name, data in members.items():
@@ -123,7 +124,7 @@ def _tar(members: dict[str, bytes], links: tuple[str, ...] = ()) -> bytes:
             archive.addfile(info, io.BytesIO(data))
         for name in links:
             info = tarfile.TarInfo(name)
-            info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+            info.type, info.linkname = tarfile.SYMTYPE, target
             archive.addfile(info)
     return out.getvalue()
 
@@ -134,10 +135,21 @@ def test_broken_sdists_name_the_problem(tmp_path: Path) -> None:
         tmp_path, SDIST, _tar({"demo_pkg-1.0/setup.py": b""})))
     assert any("is not demo-pkg-1.0" in p for p in _check(
         tmp_path, SDIST, _tar({"demo_pkg-2.0/PKG-INFO": pkg_info})))
-    assert any("is a link" in p for p in _check(
+    assert any("is a link to '/etc/passwd'" in p for p in _check(
         tmp_path, SDIST, _tar({"demo_pkg-1.0/PKG-INFO": pkg_info}, links=("demo_pkg-1.0/x",))))
+    assert any("leads out of the archive" in p for p in _check(tmp_path, SDIST, _tar(
+        {"demo_pkg-1.0/PKG-INFO": pkg_info}, links=("demo_pkg-1.0/x",), target="../../x")))
     assert any("unsafe path" in p for p in _check(
         tmp_path, SDIST, _tar({"demo_pkg-1.0/PKG-INFO": pkg_info, "/etc/cron.d/x": b""})))
     assert any("not a readable gzip-compressed tar archive" in p for p in _check(
         tmp_path, SDIST, wheel_bytes(NAME, VERSION)))
     assert _check(tmp_path, SDIST, _tar({"demo_pkg-1.0/PKG-INFO": pkg_info})) == []
+
+
+def test_an_sdist_with_in_tree_links_is_well_formed(tmp_path: Path) -> None:
+    """hatchling keeps in-tree links (a README pointing at docs/index.md): the registry accepts
+    what the client's reader accepts, a link that ends on a member of the same archive."""
+    pkg_info = b"Metadata-Version: 2.1\nName: demo-pkg\nVersion: 1.0\n"
+    linked = _tar({"demo_pkg-1.0/PKG-INFO": pkg_info, "demo_pkg-1.0/docs/index.md": b"# demo"},
+                  links=("demo_pkg-1.0/README.md",), target="docs/index.md")
+    assert _check(tmp_path, SDIST, linked) == []

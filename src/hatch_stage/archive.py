@@ -229,7 +229,8 @@ def _zip_walk(
                     yield linked(member, target)
 
 
-def _tar_node(info: tarfile.TarInfo) -> Node:
+def tar_node(info: tarfile.TarInfo) -> Node:
+    """A tar member as :mod:`.archive_links` walks it."""
     if info.isdir():
         return ("dir", "")
     if info.issym():
@@ -248,7 +249,7 @@ def _tar_walk(
     with tarfile.open(artifact.path, mode="r:*") as archive:
         for info in archive:
             check_member_name(artifact.filename, info.name)
-            nodes[node_key(info.name)] = _tar_node(info)
+            nodes[node_key(info.name)] = tar_node(info)
             if info.isdir():
                 continue
             if info.issym() or info.islnk():

@@ -13,7 +13,9 @@ What an index must check before it offers a file to installers, whoever uploaded
 
 Archives are untrusted: they are read a chunk at a time under the same :class:`ScanLimits`
 as every other reader (member count, total size, compression ratio), member paths that could
-escape a directory and links are refused, and nothing is extracted.
+escape a directory are refused, a link in an sdist must end on a member of the same archive
+(as every reader here follows links: :mod:`hatch_stage.archive_links`), wheels hold no links,
+and nothing is extracted.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from ..archive import check_member_name
+from ..archive import check_member_name, tar_node
+from ..archive_links import Node, node_key, resolve_link
 from ..config import ScanLimits
 from ..errors import ArchiveError
 from ..models import Artifact
@@ -294,14 +297,17 @@ def _sdist_members(archive: tarfile.TarFile, filename: str, budget: _Budget,
     """The top directories of an sdist and the ``PKG-INFO`` found in each."""
     tops: set[str] = set()
     metadata: dict[str, bytes] = {}
+    nodes: dict[str, Node] = {}
+    links: list[str] = []
     for count, info in enumerate(archive, start=1):
         if count > limits.max_members:
             raise _Refused(f"more than {limits.max_members} members")
         check_member_name(filename, info.name)
-        if info.issym() or info.islnk():
-            raise _Refused(f"member {info.name!r} is a link")
-        if not (info.isfile() or info.isdir()):
+        if not (info.isfile() or info.isdir() or info.issym() or info.islnk()):
             raise _Refused(f"member {info.name!r} is not a regular file")
+        nodes[node_key(info.name)] = tar_node(info)
+        if info.issym() or info.islnk():
+            links.append(info.name)
         parts = PurePosixPath(info.name).parts
         if not parts:
             continue
@@ -311,4 +317,8 @@ def _sdist_members(archive: tarfile.TarFile, filename: str, budget: _Budget,
             stream = archive.extractfile(info)
             if stream is not None:
                 metadata[parts[0]] = _read_small(stream, info.name, limits)
+    # hatchling keeps in-tree links (a README pointing at docs/index.md): the same rule as
+    # every other reader, a link must end inside the archive (ArchiveError names it if not)
+    for name in links:
+        resolve_link(filename, name, nodes)
     return tops, metadata
