@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .. import __version__
-from . import legacy, oidc, pep694, simple
+from . import legacy, oidc, pep694, reviewpages, simple
 from .documents import ROOT
 from .problems import Problem
 from .service import Registry
@@ -37,6 +37,7 @@ async def home(request: Request) -> Response:
         "legacy": f"{urls.base}/legacy/",
         "legacy-staged": f"{urls.base}/legacy/staged/",
         "oidc-audience": f"{urls.base}/_/oidc/audience",
+        "review": f"{urls.base}{reviewpages.PREFIX}/",
     })
 
 
@@ -46,6 +47,8 @@ async def health(request: Request) -> Response:
 
 async def _on_problem(request: Request, error: Exception) -> Response:
     assert isinstance(error, Problem)
+    if request.url.path.startswith(reviewpages.PREFIX + "/"):
+        return reviewpages.problem_page(error)
     return problem_response(request, error)
 
 
@@ -75,7 +78,7 @@ def create_app(registry: Registry, *, base_url: str | None = None,
 
     app = Starlette(
         routes=[Route("/", home), Route("/_/health", health), *pep694.routes, *simple.routes,
-                *legacy.routes, *oidc.routes],
+                *legacy.routes, *oidc.routes, *reviewpages.routes],
         exception_handlers={Problem: _on_problem, HTTPException: _on_http_error},
         lifespan=lifespan,
     )

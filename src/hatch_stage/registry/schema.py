@@ -178,6 +178,18 @@ events = Table(
     Column("reason", Text),
 )
 
+# who is signed in to the review page (version 3): the cookie's sha256, never the cookie; the
+# token it was opened with, checked again on every request (a revoked token ends it)
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("token_id", Integer, ForeignKey("tokens.id"), nullable=False),
+    # the anti-forgery token every form of this sign-in carries
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False, index=True),
+)
+
 
 def create(connection: Connection) -> None:
     """A new database: every table as this version defines it."""
@@ -191,8 +203,14 @@ def _history_v2(connection: Connection) -> None:
     connection.execute(text("ALTER TABLE sessions ADD COLUMN report TEXT"))
 
 
+def _web_sessions_v3(connection: Connection) -> None:
+    # the review page's sign-ins; only adds what is missing, so it runs in any order with
+    # other branches' steps
+    web_sessions.create(connection, checkfirst=True)
+
+
 #: upgrades in order; UPGRADES[n] brings a database from version n + 1 to n + 2 (a new
 #: database is created at the current version by :func:`create`)
-UPGRADES: tuple[Callable[[Connection], None], ...] = (_history_v2,)
+UPGRADES: tuple[Callable[[Connection], None], ...] = (_history_v2, _web_sessions_v3)
 #: the schema version this code writes
 SCHEMA_VERSION = 1 + len(UPGRADES)

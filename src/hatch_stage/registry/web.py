@@ -8,6 +8,7 @@ import binascii
 import hmac
 import json
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import anyio.from_thread
 from starlette.concurrency import run_in_threadpool
@@ -62,6 +63,30 @@ async def principal_of(request: Request) -> Principal:
     if local and hmac.compare_digest(token.encode(), local.encode()):
         return Principal.local()
     return await run_in_threadpool(registry_of(request).accounts.authenticate, token)
+
+
+def origin(url: str) -> str | None:
+    """``scheme://host[:port]`` of a URL, lower-case, default port left out; None for a value
+    that is not an http(s) URL (such as a browser's ``Origin: null``)."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    default = {"http": 80, "https": 443}[parts.scheme]
+    return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
+
+
+def from_own_origin(request: Request) -> bool:
+    """Whether a browser request comes from the registry's own pages: its ``Origin`` (else its
+    ``Referer``) is the registry's origin, the ``--base-url`` one or the one it was called on.
+    A request naming neither is not known to come from here."""
+    sent = request.headers.get("origin") or request.headers.get("referer")
+    own = {origin(urls_of(request).base), origin(str(request.base_url))}
+    return sent is not None and origin(sent) in own - {None}
 
 
 async def call(function: Any, *args: Any, **kwargs: Any) -> Any:
