@@ -12,6 +12,8 @@ import httpx2
 import pyotp
 from stagekit import HATCH_STAGE, Server, read_announcement, unique_name
 
+from hatch_stage.registry.schema import SCHEMA_VERSION
+
 
 def admin(data: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run([HATCH_STAGE, "admin", *args, "--data", str(data), "--json"],
@@ -42,7 +44,7 @@ def test_admin_commands_speak_the_json_envelope(tmp_path: Path) -> None:
     assert json.loads(admin(data, "token", "list").stdout)["data"][0]["active"] is True
     assert token.encode() not in (data / "registry.db").read_bytes()
     with sqlite3.connect(data / "registry.db") as db:
-        assert db.execute("select version from schema_version").fetchall() == [(2,)]
+        assert db.execute("select version from schema_version").fetchall() == [(SCHEMA_VERSION,)]
 
     duplicate = admin(data, "user", "add", "alice")
     assert duplicate.returncode != 0

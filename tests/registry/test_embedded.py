@@ -23,6 +23,7 @@ from hatch_stage.registry import (
     SessionView,
     default_data_dir,
 )
+from hatch_stage.registry.schema import SCHEMA_VERSION
 from hatch_stage.registry.storage import database_url
 
 
@@ -159,7 +160,7 @@ def test_a_version_1_database_is_upgraded_in_place(tmp_path: Path) -> None:
         assert registry.publish(me, session.id, None, kept.digest).status == "published"
         assert [e.event for e in registry.session(me, session.id).events] == ["published"]
     with sqlite3.connect(tmp_path / "data" / "registry.db") as db:
-        assert db.execute("select version from schema_version").fetchall() == [(2,)]
+        assert db.execute("select version from schema_version").fetchall() == [(SCHEMA_VERSION,)]
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
