@@ -183,6 +183,20 @@ def record_of(members: dict[str, bytes], record: str) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def stage_in_process(registry: Any, me: Any, name: str, version: str,
+                     artifacts: Sequence[Artifact]) -> Any:
+    """A session of ``name`` ``version`` on an in-process :class:`Registry`, every artifact
+    uploaded and completed; returns the session's view."""
+    session = registry.create_session(me, name, version)
+    for artifact in artifacts:
+        file = registry.start_file(me, session.id, artifact.filename, artifact.size,
+                                   {"sha256": artifact.sha256})
+        with artifact.path.open("rb") as stream:
+            registry.receive_file(me, session.id, file.id, stream)
+        assert registry.complete_file(me, session.id, file.id).status == "completed"
+    return registry.session(me, session.id)
+
+
 def pip_install(index_url: str, requirement: str, target: Path) -> subprocess.CompletedProcess[str]:
     """A real ``pip install`` from ``index_url`` into ``target`` (no cache, no deps)."""
     return subprocess.run(

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from releasepairs import PAIR_FLAGS
 from reviewpage import built
+from stagekit import stage_in_process
 
 from hatch_stage.config import Config
 from hatch_stage.diff import compare_releases
@@ -25,14 +26,7 @@ ME = Principal.local()
 
 
 def _stage(registry: Registry, name: str, version: str, artifacts: list[Artifact]) -> str:
-    session = registry.create_session(ME, name, version)
-    for artifact in artifacts:
-        file = registry.start_file(ME, session.id, artifact.filename, artifact.size,
-                                   {"sha256": artifact.sha256})
-        with artifact.path.open("rb") as stream:
-            registry.receive_file(ME, session.id, file.id, stream)
-        registry.complete_file(ME, session.id, file.id)
-    return session.id
+    return str(stage_in_process(registry, ME, name, version, artifacts).id)
 
 
 @pytest.fixture(scope="module")

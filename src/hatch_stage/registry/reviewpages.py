@@ -32,9 +32,9 @@ from starlette.routing import Route
 
 from ..urls import is_loopback
 from .pages import PAGE_HEADERS, page, readme_html
-from .problems import BadRequest, Problem, TooLarge, Unauthorized
+from .problems import BadRequest, Problem, Unauthorized
 from .review import Review
-from .web import call, from_own_origin, registry_of, urls_of
+from .web import call, from_own_origin, read_body, registry_of, urls_of
 from .websessions import WebSession
 
 #: the sign-in cookie
@@ -80,11 +80,7 @@ async def _form(request: Request) -> dict[str, str]:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "application/x-www-form-urlencoded":
         raise BadRequest("post the page's form")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > FORM_LIMIT:
-            raise TooLarge("the form is too large")
+    body = await read_body(request, FORM_LIMIT, "form")
     try:
         return dict(parse_qsl(body.decode(), keep_blank_values=True, max_num_fields=20))
     except (UnicodeDecodeError, ValueError):
