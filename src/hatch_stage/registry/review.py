@@ -14,6 +14,7 @@ a changed release is never shown an old diff.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -32,6 +33,7 @@ from . import index, sessions
 from .context import Context
 from .views import Principal, ReleasedFile, SessionView
 
+log = logging.getLogger("hatch_stage.registry")
 #: how many diffs the cache keeps (each is bounded by DiffLimits: a few MiB at most)
 CACHE_SIZE = 8
 #: the most releases the list of decidable ones shows
@@ -91,6 +93,9 @@ def review(ctx: Context, principal: Principal, session_id: str) -> Review:
             diff = _diff(ctx, view, staged, rules)
         except (OSError, HatchStageError) as error:
             why = f"the release could not be compared: {error}"
+        except Exception:  # a package may trip anything; the rest of the page must still show
+            log.exception("the review of session %s could not compare the release", view.id)
+            why = "the release could not be compared (an internal error; see the server log)"
     else:
         why = "no file of this release is completed yet"
     return Review(view, description, diff, why, tuple(rule.name for rule in rules.rules))
