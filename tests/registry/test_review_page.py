@@ -165,3 +165,39 @@ def test_a_sign_in_expires_and_is_swept(tmp_path: Path) -> None:
         with pytest.raises(Unauthorized):
             registry.signed_in(web.cookie)
         assert registry.maintenance()["sign-ins"] == 1
+
+
+def test_behind_a_tls_proxy_the_cookie_is_secure_and_the_origin_is_the_public_one(
+        tmp_path: Path) -> None:
+    public = "https://review.example.org"
+    server = Server(tmp_path / "data", None, extra=["--base-url", public]).start()
+    try:
+        name = unique_name("proxied")
+        maintainer = server.maintainer(name)
+        # the Secure login cookie would not travel over this plain-HTTP hop: send it by hand,
+        # as the proxy passes on what the browser sent over TLS
+        form = httpx2.get(f"{server.url}/review/login", timeout=60)
+        assert "secure" in form.headers["set-cookie"].lower()
+        login = form.headers["set-cookie"].split(";")[0]
+        data = {"csrf": csrf_of(form.text), "token": maintainer.token, "otp": maintainer.otp()}
+        # the address the proxy talks to is not the origin browsers see
+        refused = httpx2.post(f"{server.url}/review/login", data=data, timeout=60,
+                              headers={"Origin": "http://evil.test", "Cookie": login})
+        assert refused.status_code == 403
+        answer = httpx2.post(f"{server.url}/review/login", data=data, timeout=60,
+                             headers={"Origin": public, "Cookie": login})
+        assert answer.status_code == 303, answer.text
+        cookie = answer.headers["set-cookie"].lower()
+        assert "secure" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+    finally:
+        server.stop()
+
+
+def test_plain_http_off_loopback_is_told_to_use_https(tmp_path: Path) -> None:
+    server = Server(tmp_path / "data", None, extra=["--base-url", "http://review.example.org"])
+    server.start()
+    try:
+        form = httpx2.get(f"{server.url}/review/login", timeout=60)
+        assert "sign-in needs HTTPS" in form.text
+    finally:
+        server.stop()

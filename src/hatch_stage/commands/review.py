@@ -48,10 +48,6 @@ def register(subparsers: Any) -> None:
             parser.add_argument("package", nargs="?", help="only this package")
         elif name in ("view", "download"):
             parser.add_argument("stage_id", metavar="STAGE_ID")
-        if name == "view":
-            parser.add_argument("--web", action="store_true",
-                                help="open the registry's review page of the release in your "
-                                "browser (sign in there with a maintain token and a code)")
         else:
             parser.add_argument(
                 "stage_ids",
@@ -61,6 +57,10 @@ def register(subparsers: Any) -> None:
             )
             parser.add_argument("--otp", metavar="CODE", help="the one-time password")
             parser.add_argument("-y", "--yes", action="store_true", help="never prompt")
+        if name == "view":
+            parser.add_argument("--web", action="store_true",
+                                help="open the registry's review page of the release in your "
+                                "browser (sign in there with a maintain token and a code)")
         if name == "approve":
             parser.add_argument(
                 "--digest",
