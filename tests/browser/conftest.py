@@ -35,8 +35,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             terminalreporter.write_line(shot)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
+    """The browser, for one module's tests: Playwright's sync API keeps an asyncio loop
+    running in this thread while it lives, which later tests calling asyncio.run() in the
+    same worker must not find."""
     path = Path(os.environ.get(CHROMIUM_VARIABLE, "/usr/bin/chromium"))
     if not path.is_file():
         missing = (f"Chromium is not installed at {path} (Debian package 'chromium', or set "
