@@ -162,19 +162,39 @@ def wheel_bytes(name: str, version: str, tag: str = "py3-none-any", *,
         f"{dist_info}/WHEEL": (f"Wheel-Version: 1.0\nGenerator: stagekit\n"
                                f"Root-Is-Purelib: true\nTag: {wheel_tag or tag}\n").encode(),
     }
-    lines = []
-    for member, data in members.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        lines.append(f"{member},sha256={digest},{len(data)}")
-    lines.append(f"{dist_info}/RECORD,,")
+    record = record_of(members, f"{dist_info}/RECORD")
     if tamper:  # the module changes after RECORD was written
         members[f"{module_of(name)}/__init__.py"] += b"import os  # added later\n"
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for member, data in members.items():
             archive.writestr(member, data)
-        archive.writestr(f"{dist_info}/RECORD", "\n".join(lines) + "\n")
+        archive.writestr(f"{dist_info}/RECORD", record)
     return out.getvalue()
+
+
+def record_of(members: dict[str, bytes], record: str) -> bytes:
+    """A wheel's RECORD listing ``members`` (and itself, as ``record``)."""
+    lines = []
+    for member, data in members.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        lines.append(f"{member},sha256={digest},{len(data)}")
+    lines.append(f"{record},,")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def stage_in_process(registry: Any, me: Any, name: str, version: str,
+                     artifacts: Sequence[Artifact]) -> Any:
+    """A session of ``name`` ``version`` on an in-process :class:`Registry`, every artifact
+    uploaded and completed; returns the session's view."""
+    session = registry.create_session(me, name, version)
+    for artifact in artifacts:
+        file = registry.start_file(me, session.id, artifact.filename, artifact.size,
+                                   {"sha256": artifact.sha256})
+        with artifact.path.open("rb") as stream:
+            registry.receive_file(me, session.id, file.id, stream)
+        assert registry.complete_file(me, session.id, file.id).status == "completed"
+    return registry.session(me, session.id)
 
 
 def pip_install(index_url: str, requirement: str, target: Path) -> subprocess.CompletedProcess[str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from stagekit import Upload, build_release, wait_until
+from stagekit import Upload, build_release, stage_in_process, wait_until
 
 from hatch_stage.errors import ConfigError, HatchStageError
 from hatch_stage.models import Artifact
@@ -30,14 +30,8 @@ from hatch_stage.registry.storage import database_url
 def _staged(registry: Registry, me: Principal, name: str, version: str,
             artifacts: list[Artifact]) -> SessionView:
     """A session of ``name`` ``version`` with every artifact uploaded and completed."""
-    session = registry.create_session(me, name, version)
-    for artifact in artifacts:
-        file = registry.start_file(me, session.id, artifact.filename, artifact.size,
-                                   {"sha256": artifact.sha256})
-        with artifact.path.open("rb") as stream:
-            registry.receive_file(me, session.id, file.id, stream)
-        assert registry.complete_file(me, session.id, file.id).status == "completed"
-    return registry.session(me, session.id)
+    staged: SessionView = stage_in_process(registry, me, name, version, artifacts)
+    return staged
 
 
 def test_embedded_registry_stages_and_publishes(tmp_path: Path,
@@ -116,7 +110,8 @@ def test_housekeeping_removes_dead_uploads_and_orphan_blobs(tmp_path: Path) -> N
         dead.write_bytes(b"partial")
         os.utime(dead, (time.time() - 3600, time.time() - 3600))
         registry.clock = lambda: time.time() + 5
-        assert registry.maintenance() == {"interrupted": 0, "temporary": 1, "blobs": 0}
+        assert registry.maintenance() == {"interrupted": 0, "temporary": 1, "blobs": 0,
+                                         "sign-ins": 0}
         assert registry.blobs.exists(digest)  # still referenced by the session
 
         registry.delete_file(me, session.id, file.id)

@@ -12,10 +12,10 @@ import sys
 from test_layering import GRAPH, PACKAGE, cycles, within
 
 REGISTRY = "hatch_stage.registry"
-#: the HTTP side: routes, documents, the app and the server
+#: the HTTP side: routes, documents, pages, the app and the server
 HTTP = {f"{REGISTRY}.{name}" for name in
         ("app", "server", "web", "pep694", "simple", "legacy", "oidc", "documents", "origin",
-         "forms", "openapi")}
+         "forms", "openapi", "reviewpages", "pages")}
 #: the facade, and the package's public names
 FACADE = {REGISTRY, f"{REGISTRY}.service"}
 INSIDE = {name: {dependency for dependency in dependencies if within(dependency, REGISTRY)}

@@ -29,6 +29,7 @@ from . import release
 from .clients import add_client_arguments, client_config, stage_client
 from .diffview import render_summary
 from .flags import json_flag
+from .webpage import open_review_page
 
 
 def register(subparsers: Any) -> None:
@@ -56,6 +57,10 @@ def register(subparsers: Any) -> None:
             )
             parser.add_argument("--otp", metavar="CODE", help="the one-time password")
             parser.add_argument("-y", "--yes", action="store_true", help="never prompt")
+        if name == "view":
+            parser.add_argument("--web", action="store_true",
+                                help="open the registry's review page of the release in your "
+                                "browser (sign in there with a maintain token and a code)")
         if name == "approve":
             parser.add_argument(
                 "--digest",
@@ -137,6 +142,8 @@ def _review_diff(args: argparse.Namespace, client: StageClient) -> tuple[Release
 
 
 def run_view(args: argparse.Namespace) -> int:
+    if args.web:
+        return open_review_page(args)
     client = stage_client(args)
     item = client.view(args.stage_id)
     release.remember(client, item, "view")

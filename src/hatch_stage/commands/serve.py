@@ -64,6 +64,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--accept-unbound-approvals", action="store_true",
                         help="let PEP 694 clients publish without naming the release digest "
                              "they reviewed (by default an approval must name it)")
+    parser.add_argument("--disable-rule", action="append", default=[], metavar="NAME",
+                        help="a built-in review rule the review page does not apply (repeat "
+                             "for several; the names are those of the rule plugins)")
     parser.add_argument("--log-level", default="info",
                         choices=("critical", "error", "warning", "info", "debug"))
     json_flag(parser)
@@ -81,10 +84,16 @@ def warn_about_permissions(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..diff import BuiltinRules
     from ..registry.server import bind, serve
 
     warn_about_permissions(args)
+    try:
+        BuiltinRules(args.disable_rule)
+    except ValueError as error:
+        raise ConfigError(f"--disable-rule: {error}") from None
     registry = open_registry(args, audience=args.oidc_audience,
+                             disabled_rules=tuple(args.disable_rule),
                              session_lifetime=args.session_lifetime,
                              max_file_size=args.max_file_size,
                              max_session_files=args.max_session_files,

@@ -21,10 +21,12 @@ from .model import (
     Flag,
     ReleaseDiff,
 )
+from .rules import BuiltinRules
 from .textdiff import DiffLimits
 
 __all__ = [
     "ArtifactDiff",
+    "BuiltinRules",
     "ChangedMember",
     "DependencyChange",
     "DiffLimits",

@@ -18,6 +18,7 @@ from typing import Any
 import pluggy
 
 from .. import hookspecs
+from ..diff.rules import RULES
 from ..errors import PluginError
 
 #: built-in plugin name -> module
@@ -35,19 +36,12 @@ BUILTIN: dict[str, str] = {
     "npm-score": "hatch_stage.plugins.npm_score",
     "npm-auth": "hatch_stage.plugins.npm_auth",
     "npm-upload": "hatch_stage.plugins.npm_upload",
-    # review rules (hatch-stage diff, view): one plugin per rule
-    "pth-file": "hatch_stage.plugins.rules.pth_file",
-    "native-binary": "hatch_stage.plugins.rules.native_binary",
-    "import-time-code": "hatch_stage.plugins.rules.import_time_code",
-    "opaque-blob": "hatch_stage.plugins.rules.opaque_blob",
-    "build-changed": "hatch_stage.plugins.rules.build_changed",
-    "console-script": "hatch_stage.plugins.rules.console_script",
-    "dependency-added": "hatch_stage.plugins.rules.dependency_added",
-    "dependency-loosened": "hatch_stage.plugins.rules.dependency_loosened",
-    "project-url-host": "hatch_stage.plugins.rules.project_url_host",
-    "wheel-not-in-sdist": "hatch_stage.plugins.rules.wheel_not_in_sdist",
-    "install-script": "hatch_stage.plugins.rules.install_script",
 }
+
+#: the built-in review rules (hatch-stage diff, view): one plugin per rule, made by this module
+#: from the rules of hatch_stage.diff.rules, which the registry's review page applies too
+RULES_MODULE = "hatch_stage.plugins.rules"
+BUILTIN.update({name: RULES_MODULE for name in RULES})
 
 ONLY_VARIABLE = "HATCH_STAGE_LOAD_PLUGINS"
 
@@ -64,6 +58,11 @@ def _register(manager: pluggy.PluginManager, name: str, load: Any) -> None:
             f"plugin {name!r} failed to load: {type(error).__name__}: {error}"
         ) from None
     manager.register(plugin, name=name)
+
+
+def _builtin(name: str, module: str) -> object:
+    loaded = importlib.import_module(module)
+    return loaded.plugin(name) if module == RULES_MODULE else loaded
 
 
 def outside_plugin_names() -> list[str]:
@@ -95,7 +94,7 @@ def plugin_manager(
     only_set = set(only) if only is not None else None
     for name, module in BUILTIN.items():
         if _wanted(name, only_set, manager):
-            _register(manager, name, lambda module=module: importlib.import_module(module))
+            _register(manager, name, lambda name=name, module=module: _builtin(name, module))
     for name, point in sorted(installed.items()):
         if name in BUILTIN:
             raise PluginError(f"installed plugin {point.value!r} uses the built-in name {name!r}")

@@ -48,6 +48,7 @@ OTP_LOCKOUT = 300
 _USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 #: what an authenticator shows: six ASCII digits
 _OTP_CODE = re.compile(r"[0-9]{6}")
+_REFUSED = "the token is unknown, revoked or expired"
 
 
 def token_digest(token: str) -> str:
@@ -178,18 +179,22 @@ class Accounts:
 
     def authenticate(self, token: str) -> Principal:
         """The principal a token stands for; :class:`Unauthorized` if it is not usable."""
-        refused = Unauthorized("the token is unknown, revoked or expired")
         if not token.startswith(TOKEN_PREFIX):
-            raise refused
+            raise Unauthorized(_REFUSED)
+        with self.db.read() as connection:
+            return self.principal_of(connection, schema.tokens.c.token_hash == token_digest(token))
+
+    def principal_of(self, connection: Connection, which: Any) -> Principal:
+        """The principal of the token row ``which`` selects (a condition on ``tokens``), if
+        the token is still usable; else :class:`Unauthorized`."""
         query = (select(schema.tokens, schema.users.c.name.label("user"))
                  .outerjoin(schema.users, schema.users.c.id == schema.tokens.c.user_id)
-                 .where(schema.tokens.c.token_hash == token_digest(token)))
-        with self.db.read() as connection:
-            row = connection.execute(query).first()
+                 .where(which))
+        row = connection.execute(query).first()
         if row is None or row.revoked_at is not None:
-            raise refused
+            raise Unauthorized(_REFUSED)
         if row.expires_at is not None and row.expires_at <= self.clock():
-            raise refused
+            raise Unauthorized(_REFUSED)
         projects = frozenset(row.projects.split())
         if row.user_id is not None:
             return Principal(row.user, "user", row.role, projects, row.user_id, row.id)

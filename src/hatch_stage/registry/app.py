@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .. import __version__
-from . import legacy, oidc, openapi, pep694, simple
+from . import legacy, oidc, openapi, pep694, reviewpages, simple
 from .documents import ROOT
 from .origin import BrowserGuard
 from .problems import Problem
@@ -40,6 +40,7 @@ async def home(request: Request) -> Response:
         "legacy-staged": f"{urls.base}/legacy/staged/",
         "oidc-audience": f"{urls.base}/_/oidc/audience",
         "openapi": f"{urls.base}/_/openapi.json",
+        "review": f"{urls.base}{reviewpages.PREFIX}/",
     })
 
 
@@ -54,6 +55,8 @@ async def api_description(request: Request) -> Response:
 
 async def _on_problem(request: Request, error: Exception) -> Response:
     assert isinstance(error, Problem)
+    if request.url.path.startswith(reviewpages.PREFIX + "/"):
+        return reviewpages.problem_page(error)
     return problem_response(request, error)
 
 
@@ -84,7 +87,7 @@ def create_app(registry: Registry, *, base_url: str | None = None,
     app = Starlette(
         routes=[Route("/", home), Route("/_/health", health),
                 Route("/_/openapi.json", api_description), *pep694.routes, *simple.routes,
-                *legacy.routes, *oidc.routes],
+                *legacy.routes, *oidc.routes, *reviewpages.routes],
         exception_handlers={Problem: _on_problem, HTTPException: _on_http_error},
         middleware=[Middleware(BrowserGuard)],
         lifespan=lifespan,

@@ -1,5 +1,5 @@
 """Housekeeping, at start and hourly: expired sessions, interrupted publishes, dead uploads,
-orphan blobs."""
+orphan blobs, expired sign-ins to the review page."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import select, update
 
-from . import guards, history, schema
+from . import guards, history, schema, websessions
 from .context import Context
 
 #: why a session left ``processing`` by a killed server is in error
@@ -30,7 +30,7 @@ def maintenance(ctx: Context) -> dict[str, int]:
         for session_id in stuck:
             history.record(ctx, connection, session_id, None, "error", reason=INTERRUPTED)
     return {"interrupted": len(stuck), "temporary": ctx.blobs.sweep_tmp(),
-            "blobs": collect_garbage(ctx)}
+            "blobs": collect_garbage(ctx), "sign-ins": websessions.sweep(ctx)}
 
 
 def collect_garbage(ctx: Context, digests: Iterable[str] | None = None) -> int:

@@ -51,6 +51,16 @@ def own_origin(request: Request) -> str | None:
     return origin_of(request.app.state.base_url or str(request.base_url))
 
 
+def from_own_origin(request: Request) -> bool:
+    """Whether a form post comes from the registry's own pages: its ``Origin`` (else its
+    ``Referer``) is the registry's origin, the ``--base-url`` one or the one it was called on.
+    Stricter than :func:`foreign_origin`, for forms only a browser sends: a request naming
+    neither is not known to come from here."""
+    sent = request.headers.get("origin") or request.headers.get("referer")
+    own = {own_origin(request), origin_of(str(request.base_url))}
+    return sent is not None and origin_of(sent) in own - {None}
+
+
 def foreign_origin(request: Request) -> str | None:
     """Why a state-changing request comes from another site (what it names), or None when it
     is the registry's own or a client that is not a browser."""

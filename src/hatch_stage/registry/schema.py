@@ -184,6 +184,18 @@ events = Table(
     Column("reason", Text),
 )
 
+# who is signed in to the review page (version 3): the cookie's sha256, never the cookie; the
+# token it was opened with, checked again on every request (a revoked token ends it)
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("token_id", Integer, ForeignKey("tokens.id"), nullable=False),
+    # the anti-forgery token every form of this sign-in carries
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False, index=True),
+)
+
 
 def create(connection: Connection) -> None:
     """A new database: every table as this version defines it."""
@@ -211,10 +223,15 @@ def _hardening_v3(connection: Connection) -> None:
                        .values(created_us=sessions.c.created_at * 1_000_000))
     if connection.dialect.name == "postgresql":  # SQLite does not enforce VARCHAR lengths
         connection.execute(text("ALTER TABLE users ALTER COLUMN totp_secret TYPE TEXT"))
+def _web_sessions_v4(connection: Connection) -> None:
+    # the review page's sign-ins; only adds what is missing, so it runs in any order with
+    # other branches' steps
+    web_sessions.create(connection, checkfirst=True)
 
 
 #: upgrades in order; UPGRADES[n] brings a database from version n + 1 to n + 2 (a new
 #: database is created at the current version by :func:`create`)
-UPGRADES: tuple[Callable[[Connection], None], ...] = (_history_v2, _hardening_v3)
+UPGRADES: tuple[Callable[[Connection], None], ...] = (_history_v2, _hardening_v3,
+                                                     _web_sessions_v4)
 #: the schema version this code writes
 SCHEMA_VERSION = 1 + len(UPGRADES)

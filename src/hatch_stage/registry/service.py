@@ -8,7 +8,8 @@ delegates to a use-case module, and those work on a :class:`~.context.Context` (
 blob store, settings, clock) and never see this class. The registry has one direction:
 
     HTTP routes (pep694, simple, legacy, oidc)  ->  Registry (this facade)
-    ->  use cases (sessions, files, publishing, legacy_upload, trust, index, housekeeping)
+    ->  use cases (sessions, files, publishing, legacy_upload, trust, index, housekeeping,
+        review, websessions)
     ->  rules and inspection (guards, history, inspecting, promotion, accounts, projects)
     ->  storage (records, schema, storage, blobs)
 
@@ -28,20 +29,24 @@ from . import (
     index,
     legacy_upload,
     publishing,
+    review,
     sealing,
     sessions,
     storage,
+    websessions,
 )
 from .accounts import Accounts
 from .blobs import BlobStore, Readable
 from .context import Context
 from .problems import Problem
 from .projects import Projects
+from .review import Review
 from .sealing import Sealer
 from .settings import RegistrySettings
 from .storage import Database
 from .trust import Minted, TrustedPublishing
 from .views import Approval, FileView, Principal, ReleasedFile, SessionView
+from .websessions import WebSession
 
 __all__ = ["Approval", "Registry", "RegistrySettings"]
 
@@ -177,6 +182,26 @@ class Registry:
         """Publish or cancel several sessions under one code."""
         return publishing.decide(self.context, principal, action, approvals, otp,
                                  allow_secrets=allow_secrets)
+
+    # the review page (see .review, .websessions) ----------------------------------------
+
+    def sign_in(self, token: str, otp: str) -> WebSession:
+        """Open a sign-in to the review page (a maintain token and a fresh one-time password)."""
+        return websessions.sign_in(self.context, token, otp)
+
+    def signed_in(self, cookie: str) -> WebSession:
+        return websessions.signed_in(self.context, cookie)
+
+    def sign_out(self, cookie: str) -> None:
+        websessions.sign_out(self.context, cookie)
+
+    def decidable(self, principal: Principal) -> tuple[list[SessionView], int]:
+        """Staged releases the principal may approve or reject, newest first; and the count."""
+        return review.decidable(self.context, principal)
+
+    def review(self, principal: Principal, session_id: str) -> Review:
+        """One session with its description and its diff against the published release."""
+        return review.review(self.context, principal, session_id)
 
     # legacy uploads, trusted publishing, housekeeping ------------------------------------
 

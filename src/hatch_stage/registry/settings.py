@@ -31,5 +31,9 @@ class RegistrySettings:
     #: whether publishing needs the release digest the approver reviewed
     #: (``serve --accept-unbound-approvals`` turns it off for PEP 694 clients that send none)
     require_digest: bool = True
+    #: how long a sign-in to the review page lasts (it is not extended by use)
+    review_session_lifetime: int = 30 * 60
+    #: built-in review rules the review page does not apply (``serve --disable-rule``)
+    disabled_rules: tuple[str, ...] = ()
     #: the archive bounds staged files are read under: the client's defaults
     limits: ScanLimits = field(default_factory=ScanLimits)

@@ -73,14 +73,20 @@ async def call(function: Any, *args: Any, **kwargs: Any) -> Any:
     return await run_in_threadpool(function, *args, **kwargs)
 
 
-async def read_json(request: Request) -> Any:
-    """The request body parsed as JSON, at most :data:`JSON_LIMIT` bytes."""
+async def read_body(request: Request, limit: int, what: str) -> bytes:
+    """The whole (small) request body; :class:`TooLarge` past ``limit`` bytes."""
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
-        if len(body) > JSON_LIMIT:
-            raise TooLarge("the JSON body is too large")
-    return parse_json(bytes(body) or b"{}", "the body")
+        if len(body) > limit:
+            raise TooLarge(f"the {what} is too large")
+    return bytes(body)
+
+
+async def read_json(request: Request) -> Any:
+    """The request body parsed as JSON, at most :data:`JSON_LIMIT` bytes."""
+    body = await read_body(request, JSON_LIMIT, "JSON body")
+    return parse_json(body or b"{}", "the body")
 
 
 def parse_json(text: str | bytes, what: str) -> Any:

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx2
 
+from ..diff.previous import comparable, latest_before
 from ..errors import RegistryError
 
 
@@ -74,23 +75,14 @@ def previous_version(published: Iterable[str], staged: str, against: str | None,
     None when nothing is published. ``order`` sorts versions and raises ``ValueError`` for one
     that cannot be compared (it is skipped).
     """
-    versions = {}
-    for version in published:
-        try:
-            versions[version] = order(version)
-        except ValueError:
-            continue
-    if against is not None:
-        if against not in versions:
-            shown = ", ".join(sorted(versions, key=versions.__getitem__)[-10:]) or "none"
-            raise RegistryError(f"version {against} is not published (latest published: {shown})",
-                                code="not_found")
-        return against
-    if not versions:
-        return None
-    staged_key = order(staged)
-    below = [version for version, key in versions.items() if key < staged_key]
-    return max(below or versions, key=versions.__getitem__)
+    if against is None:
+        return latest_before(published, staged, order)
+    versions = comparable(published, order)
+    if against not in versions:
+        shown = ", ".join(sorted(versions, key=versions.__getitem__)[-10:]) or "none"
+        raise RegistryError(f"version {against} is not published (latest published: {shown})",
+                            code="not_found")
+    return against
 
 
 def same_origin(url: str, base: str) -> bool:

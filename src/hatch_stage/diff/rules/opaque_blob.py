@@ -1,4 +1,4 @@
-"""Built-in review rule ``opaque-blob``: a large opaque blob in a text member.
+"""Review rule ``opaque-blob``: a large opaque blob in a text member.
 
 Long base64 or hex runs and minified (or machine-obfuscated) code are where payloads hide in
 plain sight: the diff shows them, but nobody can read them. A member is flagged for a run of
@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ...config import Config
-from ...diff.model import ChangedMember, Flag
-from ...hookspecs import impl
+from ..model import ChangedMember, Flag
 
 RULE = "opaque-blob"
 MIN_RUN = 2048
@@ -28,8 +26,7 @@ def _size(length: int) -> str:
     return f"{length / 1024:.1f} KiB"
 
 
-@impl
-def hatch_stage_review_member(member: ChangedMember, config: Config) -> list[Flag]:
+def review_member(member: ChangedMember) -> list[Flag]:
     data = member.data
     if data is None or member.text is None:
         return []

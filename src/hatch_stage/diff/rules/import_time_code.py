@@ -1,4 +1,4 @@
-"""Built-in review rule ``import-time-code``: module-level code that starts processes, evaluates
+"""Review rule ``import-time-code``: module-level code that starts processes, evaluates
 decoded data or opens network connections.
 
 Code at a module's top level (and in class bodies, decorators and default values) runs on
@@ -15,9 +15,7 @@ import ast
 import re
 from collections.abc import Iterator
 
-from ...config import Config
-from ...diff.model import ChangedMember, Flag
-from ...hookspecs import impl
+from ..model import ChangedMember, Flag
 
 RULE = "import-time-code"
 
@@ -157,8 +155,7 @@ def import_time_calls(source: str) -> Iterator[tuple[int, str, str]]:
     yield from visitor.found
 
 
-@impl
-def hatch_stage_review_member(member: ChangedMember, config: Config) -> list[Flag]:
+def review_member(member: ChangedMember) -> list[Flag]:
     if not member.path.endswith(".py"):
         return []
     text = member.text

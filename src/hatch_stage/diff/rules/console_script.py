@@ -1,4 +1,4 @@
-"""Built-in review rule ``console-script``: a command added or pointed at other code.
+"""Review rule ``console-script``: a command added or pointed at other code.
 
 A console script (or GUI script, or npm ``bin`` entry) puts a command on the user's PATH; a
 new one can shadow a common command (``pip``, ``git``, ``python``) or run code the user
@@ -7,16 +7,13 @@ never meant to call.
 
 from __future__ import annotations
 
-from ...config import Config
-from ...diff.model import Flag, ReleaseDiff
-from ...hookspecs import impl
+from ..model import Flag, ReleaseDiff
 
 RULE = "console-script"
 GROUPS = {"console_scripts": "console script", "gui_scripts": "GUI script", "bin": "npm bin entry"}
 
 
-@impl
-def hatch_stage_review_release(diff: ReleaseDiff, config: Config) -> list[Flag]:
+def review_release(diff: ReleaseDiff) -> list[Flag]:
     flags = []
     for change in diff.entry_points:
         kind = GROUPS.get(change.group)

@@ -1,4 +1,4 @@
-"""Built-in review rule ``wheel-not-in-sdist``: code in the wheel that its sdist does not hold.
+"""Review rule ``wheel-not-in-sdist``: code in the wheel that its sdist does not hold.
 
 The sdist is the reviewable source of a release; a wheel member found nowhere in it (by
 path or by content) did not come from that source, which is how a compromised build
@@ -9,9 +9,7 @@ are compiled, see ``hatch-stage verify``).
 
 from __future__ import annotations
 
-from ...config import Config
-from ...diff.model import ArtifactDiff, Flag, ReleaseDiff
-from ...hookspecs import impl
+from ..model import ArtifactDiff, Flag, ReleaseDiff
 from .native_binary import SUFFIX
 
 RULE = "wheel-not-in-sdist"
@@ -24,8 +22,7 @@ def _in_sdist(path: str, sha256: str, sdist: ArtifactDiff, hashes: set[str]) -> 
     return any(name.endswith("/" + path) for name in sdist.members)
 
 
-@impl
-def hatch_stage_review_release(diff: ReleaseDiff, config: Config) -> list[Flag]:
+def review_release(diff: ReleaseDiff) -> list[Flag]:
     sdists = [artifact for artifact in diff.artifacts if artifact.kind == "sdist"]
     if not sdists:
         return []

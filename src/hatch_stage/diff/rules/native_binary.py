@@ -1,4 +1,4 @@
-"""Built-in review rule ``native-binary``: a compiled binary added.
+"""Review rule ``native-binary``: a compiled binary added.
 
 A shared library, extension module or executable is code nobody can review from the diff;
 it runs with the user's rights once imported or started. Recognised by name (``.so``,
@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ...config import Config
-from ...diff.model import ChangedMember, Flag
-from ...hookspecs import impl
+from ..model import ChangedMember, Flag
 
 RULE = "native-binary"
 SUFFIX = re.compile(r"\.(so(\.\d+)*|pyd|dll|dylib|exe|node)$", re.IGNORECASE)
@@ -36,8 +34,7 @@ def binary_format(member: ChangedMember) -> str | None:
     return None
 
 
-@impl
-def hatch_stage_review_member(member: ChangedMember, config: Config) -> list[Flag]:
+def review_member(member: ChangedMember) -> list[Flag]:
     if member.change != "added":
         return []
     found = binary_format(member)

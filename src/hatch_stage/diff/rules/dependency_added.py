@@ -1,4 +1,4 @@
-"""Built-in review rule ``dependency-added``: a dependency the previous release did not have.
+"""Review rule ``dependency-added``: a dependency the previous release did not have.
 
 Every new dependency is new code from new people installed with the release; a typo-squatted
 or freshly created package is the classic way in.
@@ -6,15 +6,12 @@ or freshly created package is the classic way in.
 
 from __future__ import annotations
 
-from ...config import Config
-from ...diff.model import Flag, ReleaseDiff
-from ...hookspecs import impl
+from ..model import Flag, ReleaseDiff
 
 RULE = "dependency-added"
 
 
-@impl
-def hatch_stage_review_release(diff: ReleaseDiff, config: Config) -> list[Flag]:
+def review_release(diff: ReleaseDiff) -> list[Flag]:
     flags = []
     for change in diff.dependencies:
         if change.change != "added":

@@ -1,4 +1,4 @@
-"""Built-in review rule ``install-script``: an npm install-time script added or changed.
+"""Review rule ``install-script``: an npm install-time script added or changed.
 
 npm runs ``preinstall``, ``install`` and ``postinstall`` on every machine that installs the
 package (``prepare`` for git and local installs), and runs ``node-gyp rebuild`` when a
@@ -7,16 +7,13 @@ package (``prepare`` for git and local installs), and runs ``node-gyp rebuild`` 
 
 from __future__ import annotations
 
-from ...config import Config
-from ...diff.model import Flag, ReleaseDiff
-from ...hookspecs import impl
+from ..model import Flag, ReleaseDiff
 
 RULE = "install-script"
 SCRIPTS = ("preinstall", "install", "postinstall", "prepare")
 
 
-@impl
-def hatch_stage_review_release(diff: ReleaseDiff, config: Config) -> list[Flag]:
+def review_release(diff: ReleaseDiff) -> list[Flag]:
     if diff.target != "npm":
         return []
     flags = [Flag(RULE, f"{change.field} {change.change}: npm runs it when the package is "

@@ -1,4 +1,4 @@
-"""Built-in review rule ``build-changed``: what runs when the sdist is built changed.
+"""Review rule ``build-changed``: what runs when the sdist is built changed.
 
 Installing from an sdist runs its build backend with the user's rights: ``setup.py``, a
 hatch build hook (``hatch_build.py``), the backend named in ``[build-system]`` and the
@@ -8,9 +8,7 @@ that builds the release (pip does, whenever no wheel fits).
 
 from __future__ import annotations
 
-from ...config import Config
-from ...diff.model import Flag, ReleaseDiff
-from ...hookspecs import impl
+from ..model import Flag, ReleaseDiff
 
 RULE = "build-changed"
 #: sdist files (at the project root) whose code runs at build time
@@ -19,8 +17,7 @@ BUILD_SCRIPTS = ("setup.py", "hatch_build.py")
 BUILD_FIELDS = ("build-system.", "tool.hatch.build.hooks")
 
 
-@impl
-def hatch_stage_review_release(diff: ReleaseDiff, config: Config) -> list[Flag]:
+def review_release(diff: ReleaseDiff) -> list[Flag]:
     flags = []
     for artifact in diff.artifacts:
         if artifact.kind != "sdist":

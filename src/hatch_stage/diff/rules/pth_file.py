@@ -1,4 +1,4 @@
-"""Built-in review rule ``pth-file``: a ``.pth`` file or a startup module added or changed.
+"""Review rule ``pth-file``: a ``.pth`` file or a startup module added or changed.
 
 Python's ``site`` module executes every line of a site-packages ``.pth`` file that starts
 with ``import``, at every interpreter start, in every program of that environment, whether
@@ -8,9 +8,7 @@ Any change to one is flagged, whatever it holds.
 
 from __future__ import annotations
 
-from ...config import Config
-from ...diff.model import ChangedMember, Flag
-from ...hookspecs import impl
+from ..model import ChangedMember, Flag
 
 RULE = "pth-file"
 STARTUP_MODULES = ("sitecustomize.py", "usercustomize.py")
@@ -28,8 +26,7 @@ def _import_lines(member: ChangedMember) -> int:
     return sum(1 for line in text.splitlines() if line.startswith(("import ", "import\t")))
 
 
-@impl
-def hatch_stage_review_member(member: ChangedMember, config: Config) -> list[Flag]:
+def review_member(member: ChangedMember) -> list[Flag]:
     if member.change == "previous" or member.kind == "npm-tarball":
         return []
     base = member.path.rsplit("/", 1)[-1]

@@ -1,4 +1,4 @@
-"""Built-in review rule ``dependency-loosened``: a requirement now allows versions it excluded.
+"""Review rule ``dependency-loosened``: a requirement now allows versions it excluded.
 
 An upper bound or an exclusion is often there for a reason (a breaking or a compromised
 release of the dependency); dropping it lets those versions in on every new install.
@@ -6,15 +6,12 @@ release of the dependency); dropping it lets those versions in on every new inst
 
 from __future__ import annotations
 
-from ...config import Config
-from ...diff.model import Flag, ReleaseDiff
-from ...hookspecs import impl
+from ..model import Flag, ReleaseDiff
 
 RULE = "dependency-loosened"
 
 
-@impl
-def hatch_stage_review_release(diff: ReleaseDiff, config: Config) -> list[Flag]:
+def review_release(diff: ReleaseDiff) -> list[Flag]:
     return [Flag(RULE, f"{change.name} now allows versions the previous release excluded",
                  detail=f"{change.old} -> {change.new}")
             for change in diff.dependencies if change.change == "loosened"]
