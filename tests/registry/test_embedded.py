@@ -16,6 +16,7 @@ from stagekit import Upload, build_release, wait_until
 
 from hatch_stage.errors import ConfigError, HatchStageError
 from hatch_stage.models import Artifact
+from hatch_stage.provenance import PublisherIdentity
 from hatch_stage.registry import (
     Principal,
     Registry,
@@ -161,6 +162,35 @@ def test_a_version_1_database_is_upgraded_in_place(tmp_path: Path) -> None:
         assert [e.event for e in registry.session(me, session.id).events] == ["published"]
     with sqlite3.connect(tmp_path / "data" / "registry.db") as db:
         assert db.execute("select version from schema_version").fetchall() == [(SCHEMA_VERSION,)]
+
+
+def test_a_version_2_database_is_upgraded_to_publisher_kinds_and_provenance(
+        tmp_path: Path) -> None:
+    """Schema 3 (issue 10): publishers get a kind (the old ones are GitHub's) and files the
+    record of what their attestations verified against; the step only adds what is missing,
+    so it may run again, or after other branches' steps."""
+    me = Principal.local()
+    artifacts = build_release(tmp_path / "dist", "kinds", "1.0")
+    identity = PublisherIdentity("github", "octo/kinds", "release.yml")
+    with Registry.open(tmp_path / "data") as registry:
+        registry.projects.add_publisher("kinds", identity, "jwks.json")
+        session = _staged(registry, me, "kinds", "1.0", artifacts)
+    with sqlite3.connect(tmp_path / "data" / "registry.db") as db:  # back to version 2
+        for table, column in (("publishers", "kind"), ("publishers", "email"),
+                              ("files", "provenance"), ("released_files", "provenance")):
+            db.execute(f"alter table {table} drop column {column}")
+        db.execute("update schema_version set version = 2")
+    for _ in range(2):
+        with Registry.open(tmp_path / "data") as registry:
+            (publisher,) = registry.projects.publishers("kinds")
+            assert publisher.kind == "github" and publisher.identity == identity
+            kept = registry.session(me, session.id)
+            assert sorted(kept.completed) == sorted(a.filename for a in artifacts)
+            assert all(file.provenance is None for file in kept.files)
+        with sqlite3.connect(tmp_path / "data" / "registry.db") as db:
+            assert db.execute("select version from schema_version").fetchall() == [
+                (SCHEMA_VERSION,)]
+            db.execute("update schema_version set version = 2")  # the step again: a no-op
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:

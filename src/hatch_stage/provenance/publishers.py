@@ -72,9 +72,13 @@ class PublisherIdentity:
     #: the OIDC issuer; "" for the kind's default (a self-managed GitLab names its own)
     issuer: str = ""
 
+    def __post_init__(self) -> None:
+        # one spelling per issuer, so equal publishers compare equal
+        object.__setattr__(self, "issuer", (self.issuer or DEFAULT_ISSUERS[self.kind]).rstrip("/"))
+
     @property
     def issuer_url(self) -> str:
-        return (self.issuer or DEFAULT_ISSUERS[self.kind]).rstrip("/")
+        return self.issuer
 
     @property
     def web_base(self) -> str:

@@ -127,7 +127,10 @@ def replay_key(issuer: str, claims: dict[str, Any], token: str,
     if jti is not None:
         identifier = f"jti\n{jti}"
     elif all(publisher.kind == "google" for publisher in matching):
-        identifier = "signature\n" + token.rsplit(".", 1)[-1].rstrip("=")
+        # the signature's bytes, not its text: base64 has spare bits, so one signature can
+        # be spelled several ways that all verify
+        signature = jwt.utils.base64url_decode(token.rsplit(".", 1)[-1].encode())
+        identifier = "signature\n" + signature.hex()
     else:
         raise refused("invalid-token", "the token has no jti claim: without one it could be "
                                        "exchanged any number of times")
