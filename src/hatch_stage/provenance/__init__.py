@@ -24,6 +24,7 @@ from .verify import (
     PREDICATE_TYPES,
     ProvenanceError,
     VerifiedProvenance,
+    same_distribution,
     verify_attestations,
     verify_provenance_object,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "VerifiedProvenance",
     "kind_of",
     "parse_publisher",
+    "same_distribution",
     "verify_attestations",
     "verify_provenance_object",
 ]

@@ -109,6 +109,15 @@ def _distribution(filename: str) -> tuple[Any, ...]:
     raise ValueError(f"{filename!r} is neither a wheel nor an sdist")
 
 
+def same_distribution(name: str, other: str) -> bool:
+    """Whether two file names name the same distribution once parsed (PEP 740 matches an
+    attestation's subject so: the name normalized, the version and the tag set compared)."""
+    try:
+        return _distribution(name) == _distribution(other)
+    except (ValueError, InvalidWheelFilename, InvalidSdistFilename):
+        return False
+
+
 def _short(error: object) -> str:
     text = " ".join(str(error).split())
     return text if len(text) <= 300 else text[:297] + "..."
@@ -127,10 +136,10 @@ def _statement_problem(payload: bytes, filename: str, sha256: str) -> tuple[str 
     subject = subjects[0]
     name = str(subject.get("name") or "")
     try:
-        same_name = _distribution(name) == _distribution(filename)
+        _distribution(name)
     except (ValueError, InvalidWheelFilename, InvalidSdistFilename):
         return f"its subject {name!r} is not a wheel or sdist file name", predicate_type
-    if not same_name:
+    if not same_distribution(name, filename):
         return f"it attests {name}, not {filename}", predicate_type
     digest = subject.get("digest")
     if not isinstance(digest, dict) or str(digest.get("sha256", "")).lower() != sha256.lower():

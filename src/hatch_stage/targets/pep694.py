@@ -58,7 +58,7 @@ CHECK = "hatch-stage list"
 #: more than the HTTP status does (docs/registry.md, *Problem codes*)
 PASSED_ON = frozenset({
     "changed_since_review", "digest_required", "files_not_ready", "secrets_found",
-    "invalid_file", "promotion_failed",
+    "invalid_file", "promotion_failed", "provenance_refused",
 })
 
 
@@ -430,6 +430,17 @@ class Pep694Client(StageClient):
             },
         ).json()
         mechanism = started["mechanism"]
+        if attestation is not None:
+            # before the bytes: the registry verifies them against the declared sha256, so a
+            # refusal costs no upload
+            self._call(
+                "POST",
+                mechanism["attestations_url"],
+                f"attach provenance to {artifact.filename}",
+                # the registry takes a JSON array; our files hold one attestation each
+                content=json.dumps([json.loads(attestation.path.read_bytes())]),
+                headers={"Content-Type": "application/json"},
+            )
 
         def body() -> Iterator[bytes]:
             return transfer(artifact.path, artifact.filename, artifact.size)
@@ -444,15 +455,6 @@ class Pep694Client(StageClient):
                 "Content-Length": str(artifact.size),
             },
         )
-        if attestation is not None:
-            self._call(
-                "POST",
-                mechanism["attestations_url"],
-                f"attach provenance to {artifact.filename}",
-                # the registry takes a JSON array; our files hold one attestation each
-                content=json.dumps([json.loads(attestation.path.read_bytes())]),
-                headers={"Content-Type": "application/json"},
-            )
         done = self._call(
             "POST", started["links"]["complete"], f"complete {artifact.filename}", document={}
         ).json()
