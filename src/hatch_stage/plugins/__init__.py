@@ -47,6 +47,8 @@ BUILTIN: dict[str, str] = {
     "project-url-host": "hatch_stage.plugins.rules.project_url_host",
     "wheel-not-in-sdist": "hatch_stage.plugins.rules.wheel_not_in_sdist",
     "install-script": "hatch_stage.plugins.rules.install_script",
+    "provenance-dropped": "hatch_stage.plugins.rules.provenance_dropped",
+    "publisher-changed": "hatch_stage.plugins.rules.publisher_changed",
 }
 
 ONLY_VARIABLE = "HATCH_STAGE_LOAD_PLUGINS"
