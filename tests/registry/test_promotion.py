@@ -28,7 +28,15 @@ from typing import Any
 
 import httpx2
 import pytest
-from provenancekit import ASSETS, GITHUB_EARLIER_SDIST, MODELS_SDIST, attestation
+from provenancekit import (
+    ASSETS,
+    GITHUB_EARLIER_SDIST,
+    GITLAB_CI_FILE,
+    GITLAB_PROJECT,
+    GITLAB_SDIST,
+    MODELS_SDIST,
+    attestation,
+)
 from stagekit import (
     Server,
     free_port,
@@ -243,16 +251,15 @@ def test_an_unreadable_file_leaves_error(server: Server, pypiserver: str, releas
     _ends_in_error(server, client, session, failed, wheel.filename, expected)
 
 
-def _attested(server: Server, distribution: str, repository: str, upstream: str,
+def _attested(server: Server, distribution: str, upstream: str, *publisher: str,
               ) -> tuple[Any, Any, dict[str, Any]]:
     """A real attested sdist staged over PEP 694 with its real attestation, for a project
-    that trusts its publisher and promotes to ``upstream``."""
+    that trusts its ``publisher`` (``publisher add`` flags) and promotes to ``upstream``."""
     project = Artifact.from_path(ASSETS / distribution)
     name = project.filename.split("-")[0].replace("_", "-")
     version = project.filename.split("-")[1].removesuffix(".tar.gz")
     server.admin("project", "set", name, "--upstream-url", upstream)
-    server.admin("publisher", "add", "--project", name, "--repository", repository,
-                 "--workflow", "release.yml")
+    server.admin("publisher", "add", "--project", name, *publisher)
     maintainer = server.maintainer(name)
     client = server.client(maintainer.token)
     session = client.create(name, version).json()
@@ -269,7 +276,8 @@ def test_promotion_forwards_the_attestations_as_twine_does(server: Server) -> No
     standin = Standin(200, "OK")
     try:
         maintainer, client, session = _attested(
-            server, MODELS_SDIST, "trailofbits/pypi-attestation-models", standin.url)
+            server, MODELS_SDIST, standin.url, "--repository",
+            "trailofbits/pypi-attestation-models", "--workflow", "release.yml")
         published = client.publish(session, maintainer.otp())
         assert published.status_code == 201, published.text
     finally:
@@ -280,10 +288,30 @@ def test_promotion_forwards_the_attestations_as_twine_does(server: Server) -> No
     assert json.loads(form["attestations"][0]) == [attestation(MODELS_SDIST)]
 
 
+def test_a_project_can_promote_without_its_attestations(server: Server) -> None:
+    """PyPI takes attestations only from trusted publishing: a project that promotes with an
+    API token turns them off (the registry still verifies and serves them)."""
+    standin = Standin(200, "OK")
+    try:
+        maintainer, client, session = _attested(
+            server, GITLAB_SDIST, standin.url, "--kind", "gitlab", "--repository",
+            GITLAB_PROJECT, "--workflow", GITLAB_CI_FILE)
+        settings = server.admin("project", "set", "gitlab-oidc-project",
+                                "--no-upstream-attestations")
+        assert settings["upstream_attestations"] is False
+        assert client.publish(session, maintainer.otp()).status_code == 201
+    finally:
+        standin.close()
+    (form,) = standin.forms
+    assert "attestations" not in form and form["name"] == [b"gitlab-oidc-project"]
+    assert client.status(session)["files"][GITLAB_SDIST]["provenance"] is not None
+
+
 def test_pypiserver_takes_an_attested_release(server: Server, tmp_path: Path) -> None:
     with running_pypiserver(tmp_path / "packages") as upstream:
         maintainer, client, session = _attested(
-            server, GITHUB_EARLIER_SDIST, "trailofbits/pypi-attestations", f"{upstream}/")
+            server, GITHUB_EARLIER_SDIST, f"{upstream}/", "--repository",
+            "trailofbits/pypi-attestations", "--workflow", "release.yml")
         # the sdist's tests hold sha256 digests the scan reports; the reviewer allows them
         published = client.publish(session, maintainer.otp(), **{"allow-secrets": True})
         assert published.status_code == 201, published.text

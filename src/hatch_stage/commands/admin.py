@@ -66,7 +66,8 @@ def _token_list(registry: Any, args: argparse.Namespace) -> Result:
 
 def _project_set(registry: Any, args: argparse.Namespace) -> Result:
     changes: dict[str, Any] = {}
-    for key in ("require_staging", "allow_direct_publish", "upstream_url", "upstream_user"):
+    for key in ("require_staging", "allow_direct_publish", "upstream_url", "upstream_user",
+                "upstream_attestations"):
         if getattr(args, key) is not None:
             changes[key] = getattr(args, key)
     if args.upstream_token_stdin:
@@ -205,6 +206,9 @@ def _leaves(groups: Any, common: argparse.ArgumentParser) -> None:
                            help="promote approved releases to this legacy upload URL")
     configure.add_argument("--upstream-user", metavar="NAME",
                            help="user name for the upstream (default: __token__)")
+    configure.add_argument("--upstream-attestations", action=argparse.BooleanOptionalAction,
+                           help="send each file's verified PEP 740 attestations upstream "
+                                "(default: yes; PyPI takes them only from trusted publishing)")
     configure.add_argument("--upstream-token-stdin", action="store_true",
                            help="read the upstream token from standard input")
     configure.add_argument("--no-upstream", action="store_true", help="stop promoting")

@@ -77,7 +77,7 @@ class Projects:
             token = self.sealer.open(token, f"the upstream token of project {row.name!r}")
         return ProjectSettings(row.name, row.display_name, bool(row.require_staging),
                                bool(row.allow_direct_publish), row.upstream_url,
-                               row.upstream_user, token)
+                               row.upstream_user, token, row.upstream_attestations is not False)
 
     def ensure(self, connection: Connection, name: str) -> str:
         """Create the project row if missing (inside a write transaction); the normalized name."""
@@ -104,7 +104,7 @@ class Projects:
     def configure(self, name: str, **changes: Any) -> ProjectSettings:
         """Change a project's policy; ``changes`` are ProjectSettings field names."""
         allowed = {"require_staging", "allow_direct_publish", "upstream_url", "upstream_user",
-                   "upstream_token"}
+                   "upstream_token", "upstream_attestations"}
         unknown = set(changes) - allowed
         if unknown:
             raise BadRequest(f"unknown project setting(s): {', '.join(sorted(unknown))}")

@@ -61,8 +61,9 @@ def _metadata_bytes(path: Path, filename: str) -> bytes:
     raise UpstreamFailed(f"{filename} has no core metadata file to promote it with")
 
 
-def form_fields(path: Path, file: FileView) -> list[tuple[str, str]]:
-    """The legacy upload form fields for one file, metadata read from the file."""
+def form_fields(path: Path, file: FileView, attestations: bool = True) -> list[tuple[str, str]]:
+    """The legacy upload form fields for one file, metadata read from the file (and its
+    verified attestations, with ``attestations``)."""
     filename, sha256 = file.filename, file.sha256
     message = email.parser.BytesParser().parsebytes(_read_metadata(path, filename))
     fields: list[tuple[str, str]] = [(":action", "file_upload"), ("protocol_version", "1")]
@@ -78,7 +79,7 @@ def form_fields(path: Path, file: FileView) -> list[tuple[str, str]]:
         ("pyversion", filename[:-4].split("-")[-3] if wheel else "source"),
         ("sha256_digest", sha256),
     ]
-    if file.provenance is not None:
+    if attestations and file.provenance is not None:
         fields.append(("attestations", json.dumps([dict(item)
                                                    for item in file.provenance.attestations])))
     return fields
@@ -99,7 +100,7 @@ def _multipart(fields: list[tuple[str, str]], filename: str, stream: IO[bytes],
 def _upload(client: httpx2.Client, settings: ProjectSettings, path: Path,
             file: FileView) -> None:
     filename = file.filename
-    fields = form_fields(path, file)
+    fields = form_fields(path, file, settings.upstream_attestations)
     boundary = secrets.token_hex(16)
     with path.open("rb") as stream:
         length = _multipart(fields, filename, stream, boundary).headers["Content-Length"]

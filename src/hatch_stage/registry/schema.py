@@ -63,6 +63,8 @@ projects = Table(
     Column("upstream_user", String(200)),
     Column("upstream_token", Text),
     Column("created_at", BigInteger, nullable=False),
+    # whether promotion sends the files' attestations upstream (version 4; NULL: it does)
+    Column("upstream_attestations", Boolean),
 )
 
 publishers = Table(
@@ -75,10 +77,10 @@ publishers = Table(
     Column("environment", String(200)),
     Column("jwks", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
-    # github, gitlab or google (version 3; NULL in older rows means github). GitLab keeps
+    # github, gitlab or google (version 4; NULL in older rows means github). GitLab keeps
     # the project path in repository and the CI file path in workflow; Google leaves both ""
     Column("kind", String(16)),
-    # the Google Cloud service account (version 3)
+    # the Google Cloud service account (version 4)
     Column("email", String(320)),
 )
 
@@ -148,7 +150,7 @@ files = Table(
     # what the registry's inspection found in a completed file, a JSON array (version 2)
     Column("findings", Text),
     # whom the attestations verified against, JSON {"publisher", "predicate_types"} (version
-    # 3); attestations without it were stored unverified by an older version and are ignored
+    # 4); attestations without it were stored unverified by an older version and are ignored
     Column("provenance", Text),
 )
 Index(
@@ -168,7 +170,7 @@ released = Table(
     Column("attestations", Text),
     Column("session_id", String(36)),
     Column("published_at", BigInteger, nullable=False),
-    # as files.provenance (version 3)
+    # as files.provenance (version 4)
     Column("provenance", Text),
 )
 
@@ -235,7 +237,7 @@ def add_missing_column(connection: Connection, table: Table, name: str) -> None:
 def _provenance_v4(connection: Connection) -> None:
     # publisher kinds beyond GitHub, and what attestations verified against (issue 10)
     for table, name in ((publishers, "kind"), (publishers, "email"), (files, "provenance"),
-                        (released, "provenance")):
+                        (released, "provenance"), (projects, "upstream_attestations")):
         add_missing_column(connection, table, name)
     connection.execute(update(publishers).where(publishers.c.kind.is_(None))
                        .values(kind="github"))

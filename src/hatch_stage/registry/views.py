@@ -209,6 +209,9 @@ class ProjectSettings:
     upstream_user: str | None = None
     #: the upstream token; only promotion reads it, nothing prints it
     upstream_token: str | None = field(default=None, repr=False)
+    #: whether promotion sends each file's verified attestations along (PyPI takes them only
+    #: from trusted publishing, so a token upload with them is refused there)
+    upstream_attestations: bool = True
 
     def as_json(self) -> dict[str, object]:
         """For ``--json`` output: the token only as present or not."""
@@ -219,6 +222,7 @@ class ProjectSettings:
             "upstream_url": self.upstream_url,
             "upstream_user": self.upstream_user,
             "upstream_token_set": self.upstream_token is not None,
+            "upstream_attestations": self.upstream_attestations,
         }
 
 
