@@ -5,12 +5,15 @@ LICENSE-Apache-2.0.txt), and helpers around it. A plain module beside stagekit.p
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import shutil
 from pathlib import Path
 from typing import Any
 
 from clitools import FIXTURES
+
+from hatch_stage.provenance import PublisherIdentity
 
 ASSETS = FIXTURES / "provenance"
 #: a GitHub-published sdist and its publish attestation (production instance)
@@ -25,6 +28,9 @@ GITHUB_EARLIER_SDIST = "pypi_attestations-0.0.16.tar.gz"
 MODELS_SDIST = "pypi_attestation_models-0.0.4a2.tar.gz"
 #: a wheel attested on Sigstore's *staging* instance by an email identity (no publisher)
 STAGING_WHEEL = "rfc8785-0.1.2-py3-none-any.whl"
+#: the trusted publishers of GITHUB_SDIST (and GITHUB_EARLIER_SDIST) and of GITLAB_SDIST
+GITHUB_PUBLISHER = PublisherIdentity("github", GITHUB_REPOSITORY, GITHUB_WORKFLOW)
+GITLAB_PUBLISHER = PublisherIdentity("gitlab", GITLAB_PROJECT, GITLAB_CI_FILE)
 
 #: the attestation file of each distribution
 ATTESTATION_FILES = {
@@ -34,6 +40,10 @@ ATTESTATION_FILES = {
     MODELS_SDIST: f"{MODELS_SDIST}.attestation",
     STAGING_WHEEL: f"{STAGING_WHEEL}.publish.attestation",
 }
+
+
+def sha256_of(distribution: str) -> str:
+    return hashlib.sha256((ASSETS / distribution).read_bytes()).hexdigest()
 
 
 def attestation(distribution: str) -> dict[str, Any]:

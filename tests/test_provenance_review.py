@@ -7,19 +7,18 @@ the staged file here. tests/client/test_review_provenance.py runs the commands e
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 from provenancekit import (
     ASSETS,
     GITHUB_EARLIER_SDIST,
+    GITHUB_PUBLISHER,
     GITHUB_REPOSITORY,
     GITHUB_SDIST,
-    GITHUB_WORKFLOW,
-    GITLAB_CI_FILE,
     GITLAB_PROJECT,
+    GITLAB_PUBLISHER,
     GITLAB_SDIST,
     attestation,
+    sha256_of,
 )
 
 from hatch_stage.config import Config
@@ -29,22 +28,18 @@ from hatch_stage.plugins import plugin_manager
 from hatch_stage.provenance import PublisherIdentity, SignedBy, verify_attestations
 from hatch_stage.reviewing import PluginRules
 
-GITHUB = PublisherIdentity("github", GITHUB_REPOSITORY, GITHUB_WORKFLOW)
-GITLAB = PublisherIdentity("gitlab", GITLAB_PROJECT, GITLAB_CI_FILE)
-
 
 def signed(distribution: str, publisher: PublisherIdentity) -> SignedBy:
     """Who signed ``distribution``, from its real attestation."""
-    sha256 = hashlib.sha256((ASSETS / distribution).read_bytes()).hexdigest()
-    return verify_attestations([attestation(distribution)], distribution, sha256,
-                               [publisher]).signed_by
+    return verify_attestations([attestation(distribution)], distribution,
+                               sha256_of(distribution), [publisher]).signed_by
 
 
 @pytest.fixture(scope="module")
 def identities() -> dict[str, SignedBy]:
-    return {"earlier": signed(GITHUB_EARLIER_SDIST, GITHUB),
-            "later": signed(GITHUB_SDIST, GITHUB),
-            "gitlab": signed(GITLAB_SDIST, GITLAB)}
+    return {"earlier": signed(GITHUB_EARLIER_SDIST, GITHUB_PUBLISHER),
+            "later": signed(GITHUB_SDIST, GITHUB_PUBLISHER),
+            "gitlab": signed(GITLAB_SDIST, GITLAB_PUBLISHER)}
 
 
 def diff(signers: dict[str, SignedBy | None] | None, *disabled: str) -> ReleaseDiff:

@@ -16,14 +16,17 @@ import pytest
 from provenancekit import (
     ASSETS,
     GITHUB_EARLIER_SDIST,
+    GITHUB_PUBLISHER,
     GITHUB_REPOSITORY,
     GITHUB_SDIST,
     GITHUB_WORKFLOW,
     GITLAB_CI_FILE,
     GITLAB_PROJECT,
+    GITLAB_PUBLISHER,
     GITLAB_SDIST,
     STAGING_WHEEL,
     attestation,
+    sha256_of,
 )
 
 from hatch_stage.errors import ConfigError
@@ -36,12 +39,7 @@ from hatch_stage.provenance import (
     verify_provenance_object,
 )
 
-GITHUB = PublisherIdentity("github", GITHUB_REPOSITORY, GITHUB_WORKFLOW)
-GITLAB = PublisherIdentity("gitlab", GITLAB_PROJECT, GITLAB_CI_FILE)
-
-
-def sha256(distribution: str) -> str:
-    return hashlib.sha256((ASSETS / distribution).read_bytes()).hexdigest()
+GITHUB, GITLAB, sha256 = GITHUB_PUBLISHER, GITLAB_PUBLISHER, sha256_of
 
 
 def refusal(items: Any, filename: str, digest: str, publishers: list[PublisherIdentity],

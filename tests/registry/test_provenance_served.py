@@ -27,6 +27,7 @@ from clitools import run_cli
 from provenancekit import (
     ASSETS,
     GITHUB_EARLIER_SDIST,
+    GITHUB_PUBLISHER,
     GITHUB_REPOSITORY,
     GITHUB_SDIST,
     GITHUB_WORKFLOW,
@@ -265,12 +266,11 @@ def test_a_project_without_trusted_publishers_takes_no_attestations(
 def test_github_publishers_verify_what_pypi_attestations_verifies(offline_sigstore: None,
                                                                  ) -> None:
     """The registry's check and pypi-attestations' agree on the real GitHub attestation."""
-    from hatch_stage.provenance import PublisherIdentity, verify_attestations
+    from hatch_stage.provenance import verify_attestations
 
     dist = Distribution.from_file(ASSETS / GITHUB_SDIST)
     item = attestation(GITHUB_SDIST)
-    ours = verify_attestations([item], dist.name, dist.digest, [PublisherIdentity(
-        "github", GITHUB_REPOSITORY, GITHUB_WORKFLOW)])
+    ours = verify_attestations([item], dist.name, dist.digest, [GITHUB_PUBLISHER])
     from pypi_attestations import Attestation
 
     theirs = Attestation.model_validate(item).verify(
