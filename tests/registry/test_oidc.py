@@ -185,8 +185,8 @@ def test_a_reusable_workflow_of_another_repository_cannot_mint(server: Server,
     names the trusted repository, but the workflow that runs is someone else's."""
     key, jwks = issuer_key
     name = unique_name("reusable")
-    server.admin("publisher", "add", "--project", name, "--repository", "octo/app",
-                 "--workflow", "release.yml", "--jwks", str(jwks))
+    server.admin("publisher", "add", "--project", name, "--issuer", ISSUER,
+                 "--repository", "octo/app", "--workflow", "release.yml", "--jwks", str(jwks))
     foreign = github_jwt(key, "octo/app", job_workflow_ref=(
         "mallory/tools/.github/workflows/release.yml@refs/heads/main"))
     assert "mallory/tools" in _refusal(mint(server, foreign))
@@ -202,8 +202,8 @@ def test_a_jwt_without_jti_is_refused_and_spent_ones_are_refused_everywhere(
         server: Server, issuer_key) -> None:
     key, jwks = issuer_key
     name = unique_name("jti")
-    server.admin("publisher", "add", "--project", name, "--repository", "octo/jti",
-                 "--workflow", "release.yml", "--jwks", str(jwks))
+    server.admin("publisher", "add", "--project", name, "--issuer", ISSUER,
+                 "--repository", "octo/jti", "--workflow", "release.yml", "--jwks", str(jwks))
     without = github_jwt(key, "octo/jti", jti=None)
     assert "no jti" in _refusal(mint(server, without))
     assert "no jti" in _refusal(mint(server, without))
@@ -248,15 +248,16 @@ def test_jwks_and_upstream_urls_over_plain_http_only_on_loopback(
         assert completed.returncode != 0, completed.stdout
         return str(json.loads(completed.stdout)["error"])
 
-    assert "https://" in admin_fails("publisher", "add", "--project", name, "--repository",
-                                     "octo/plain", "--workflow", "release.yml",
+    assert "https://" in admin_fails("publisher", "add", "--project", name, "--issuer", ISSUER,
+                                     "--repository", "octo/plain", "--workflow", "release.yml",
                                      "--jwks", "http://keys.example.com/jwks")
     assert "https://" in admin_fails("project", "set", name, "--upstream-url",
                                      "http://upload.example.com/legacy/")
     # on this machine plain http is fine: a JWKS served on 127.0.0.1 is fetched and used
     with JwksEndpoint(jwks.read_bytes()) as keys:
-        server.admin("publisher", "add", "--project", name, "--repository", "octo/plain",
-                     "--workflow", "release.yml", "--jwks", keys.url)
+        server.admin("publisher", "add", "--project", name, "--issuer", ISSUER,
+                     "--repository", "octo/plain", "--workflow", "release.yml",
+                     "--jwks", keys.url)
         assert mint(server, github_jwt(key, "octo/plain")).status_code == 200
     server.admin("project", "set", name, "--upstream-url", "http://127.0.0.1:9/legacy/")
 
