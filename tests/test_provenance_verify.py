@@ -164,6 +164,6 @@ def test_publishers_named_on_the_command_line() -> None:
     assert parse_publisher("google:a@b.iam.gserviceaccount.com").email == (
         "a@b.iam.gserviceaccount.com")
     for wrong in ("github", "svn:o/r/x.yml", "gitlab:g/p/.gitlab-ci.yml", "github:o/r",
-                  "google:nobody"):
+                  "google:nobody", "github:o/r/release.yml\n", "google:a@b.example\n"):
         with pytest.raises(ConfigError):
             parse_publisher(wrong)

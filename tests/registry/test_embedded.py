@@ -23,6 +23,7 @@ from hatch_stage.registry import (
     RegistrySettings,
     SessionView,
     default_data_dir,
+    schema,
 )
 from hatch_stage.registry.schema import SCHEMA_VERSION
 from hatch_stage.registry.storage import database_url
@@ -164,22 +165,24 @@ def test_a_version_1_database_is_upgraded_in_place(tmp_path: Path) -> None:
         assert db.execute("select version from schema_version").fetchall() == [(SCHEMA_VERSION,)]
 
 
-def test_a_version_2_database_is_upgraded_to_publisher_kinds_and_provenance(
-        tmp_path: Path) -> None:
-    """Schema 3 (issue 10): publishers get a kind (the old ones are GitHub's) and files the
-    record of what their attestations verified against; the step only adds what is missing,
-    so it may run again, or after other branches' steps."""
+def test_a_database_before_publisher_kinds_is_upgraded_in_place(tmp_path: Path) -> None:
+    """Issue 10's schema step: publishers get a kind (the old ones are GitHub's) and files the
+    record of what their attestations verified against. A database of the version before it
+    is upgraded; the step only adds what is missing, so it may run again, or after other
+    branches' steps."""
+    before = schema.UPGRADES.index(schema._provenance_v4) + 1  # the version it upgrades from
     me = Principal.local()
     artifacts = build_release(tmp_path / "dist", "kinds", "1.0")
     identity = PublisherIdentity("github", "octo/kinds", "release.yml")
     with Registry.open(tmp_path / "data") as registry:
         registry.projects.add_publisher("kinds", identity, "jwks.json")
         session = _staged(registry, me, "kinds", "1.0", artifacts)
-    with sqlite3.connect(tmp_path / "data" / "registry.db") as db:  # back to version 2
+    with sqlite3.connect(tmp_path / "data" / "registry.db") as db:  # back to that version
         for table, column in (("publishers", "kind"), ("publishers", "email"),
-                              ("files", "provenance"), ("released_files", "provenance")):
+                              ("files", "provenance"), ("released_files", "provenance"),
+                              ("projects", "upstream_attestations")):
             db.execute(f"alter table {table} drop column {column}")
-        db.execute("update schema_version set version = 2")
+        db.execute(f"update schema_version set version = {before}")
     for _ in range(2):
         with Registry.open(tmp_path / "data") as registry:
             (publisher,) = registry.projects.publishers("kinds")
@@ -187,10 +190,11 @@ def test_a_version_2_database_is_upgraded_to_publisher_kinds_and_provenance(
             kept = registry.session(me, session.id)
             assert sorted(kept.completed) == sorted(a.filename for a in artifacts)
             assert all(file.provenance is None for file in kept.files)
+            assert registry.projects.get("kinds").upstream_attestations is True
         with sqlite3.connect(tmp_path / "data" / "registry.db") as db:
             assert db.execute("select version from schema_version").fetchall() == [
                 (SCHEMA_VERSION,)]
-            db.execute("update schema_version set version = 2")  # the step again: a no-op
+            db.execute(f"update schema_version set version = {before}")  # again: a no-op
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:

@@ -39,11 +39,13 @@ DEFAULT_JWKS: dict[Kind, str] = {
 #: the ``kind`` of each in PEP 740 publisher objects (what pypi-attestations reads)
 PEP740_KINDS: dict[Kind, str] = {"github": "GitHub", "gitlab": "GitLab", "google": "Google"}
 
-_GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-_GITLAB_PROJECT = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$")
-_WORKFLOW_FILE = re.compile(r"^[A-Za-z0-9_.-]+\.ya?ml$")
-_CI_PATH = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*\.ya?ml$")
-_EMAIL = re.compile(r"^[^@\s/]+@[^@\s/]+\.[^@\s/]+$")
+# matched whole (``fullmatch``: ``$`` would let a trailing newline through), within the
+# lengths the registry's database keeps
+_GITHUB_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}")
+_GITLAB_PROJECT = re.compile(r"(?=.{3,200}$)[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+")
+_WORKFLOW_FILE = re.compile(r"[A-Za-z0-9_.-]{1,195}\.ya?ml")
+_CI_PATH = re.compile(r"(?=.{5,200}$)[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*\.ya?ml")
+_EMAIL = re.compile(r"(?=.{3,320}$)[^@\s/]+@[^@\s/]+\.[^@\s/]+")
 
 
 def kind_of(text: str) -> Kind:
@@ -93,21 +95,21 @@ class PublisherIdentity:
         """This identity if its fields have the form its kind needs, else :class:`ConfigError`
         naming the field."""
         if self.kind == "google":
-            if not _EMAIL.match(self.email):
+            if not _EMAIL.fullmatch(self.email):
                 raise ConfigError(f"a Google publisher needs the service account's email, not "
                                   f"{self.email!r}")
             return self
         if self.kind == "github":
-            if not _GITHUB_REPOSITORY.match(self.repository):
+            if not _GITHUB_REPOSITORY.fullmatch(self.repository):
                 raise ConfigError(f"repository {self.repository!r} must look like owner/name")
-            if not _WORKFLOW_FILE.match(self.workflow):
+            if not _WORKFLOW_FILE.fullmatch(self.workflow):
                 raise ConfigError(f"workflow {self.workflow!r} must be a workflow file name "
                                   "like release.yml (in .github/workflows/)")
         else:
-            if not _GITLAB_PROJECT.match(self.repository):
+            if not _GITLAB_PROJECT.fullmatch(self.repository):
                 raise ConfigError(f"GitLab project {self.repository!r} must look like "
                                   "namespace/project (subgroups allowed)")
-            if not _CI_PATH.match(self.workflow) or ".." in self.workflow.split("/"):
+            if not _CI_PATH.fullmatch(self.workflow) or ".." in self.workflow.split("/"):
                 raise ConfigError(f"CI file {self.workflow!r} must be a path in the "
                                   "repository like .gitlab-ci.yml or ci/release.yml")
         return self
