@@ -33,3 +33,13 @@ def sample_project(tmp_path: Path) -> Path:
 def issuer_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
     """The trusted-publishing test issuer: its private key and its JWKS file."""
     return issuer_keys(tmp_path_factory.mktemp("issuer"))
+
+
+@pytest.fixture
+def offline_sigstore(tmp_path_factory: pytest.TempPathFactory,
+                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """pypi-attestations (called by a test to check what the registry serves) reads a trust
+    root cached for the user before the one bundled with sigstore: point the user's cache and
+    data directories at empty ones, so only the bundled root is used (no network either)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))

@@ -44,6 +44,9 @@ UPLOAD_TYPE = "application/vnd.pypi.upload.v2+json"
 META = {"meta": {"api-version": "2.0"}}
 #: the issuer GitHub Actions puts into its OIDC tokens
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+#: the issuers of GitLab.com CI/CD jobs and of Google Cloud service accounts
+GITLAB_ISSUER = "https://gitlab.com"
+GOOGLE_ISSUER = "https://accounts.google.com"
 _names = itertools.count(1)
 #: :meth:`Upload.publish` default: approve the digest of the session as it is now
 CURRENT = "current"
@@ -515,15 +518,40 @@ def issuer_keys(directory: Path) -> tuple[Any, Path]:
     return key, jwks
 
 
+def signed_jwt(key: Any, issuer: str, claims: dict[str, Any], *, audience: str = "hatch-stage",
+               lifetime: int = 300) -> str:
+    """A JWT from ``issuer`` with ``claims`` (a claim set to None is left out), signed by the
+    test issuer's key, current for ``lifetime`` seconds."""
+    now = int(time.time())
+    claims = {"iss": issuer, "aud": audience, "iat": now, "nbf": now, "exp": now + lifetime,
+              "jti": str(uuid.uuid4()), **claims}
+    present = {name: value for name, value in claims.items() if value is not None}
+    return jwt.encode(present, key, algorithm="RS256", headers={"kid": "test-key"})
+
+
 def github_jwt(key: Any, repository: str, *, audience: str = "hatch-stage",
                lifetime: int = 300, environment: str = "release", **extra: Any) -> str:
     """An OIDC token with GitHub Actions' claims for ``repository``'s release.yml workflow."""
-    now = int(time.time())
-    claims = {
-        "iss": GITHUB_ISSUER, "aud": audience, "iat": now, "nbf": now, "exp": now + lifetime,
-        "jti": str(uuid.uuid4()), "sub": f"repo:{repository}:environment:{environment}",
+    return signed_jwt(key, GITHUB_ISSUER, {
+        "sub": f"repo:{repository}:environment:{environment}",
         "repository": repository, "repository_owner": repository.split("/")[0],
         "job_workflow_ref": f"{repository}/.github/workflows/release.yml@refs/tags/v1",
-        "environment": environment, **extra,
-    }
-    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "test-key"})
+        "environment": environment, **extra}, audience=audience, lifetime=lifetime)
+
+
+def gitlab_jwt(key: Any, project: str, ci_file: str = ".gitlab-ci.yml", *,
+               environment: str | None = "production", **extra: Any) -> str:
+    """An OIDC token with GitLab CI/CD's claims (``id_tokens``) for a job of ``project``
+    running the pipeline defined in ``ci_file`` on main."""
+    return signed_jwt(key, GITLAB_ISSUER, {
+        "sub": f"project_path:{project}:ref_type:branch:ref:main",
+        "project_path": project, "namespace_path": project.rpartition("/")[0],
+        "ci_config_ref_uri": f"gitlab.com/{project}//{ci_file}@refs/heads/main",
+        "ref": "main", "ref_type": "branch", "environment": environment, **extra})
+
+
+def google_jwt(key: Any, email: str, **extra: Any) -> str:
+    """A Google ID token of a service account (Google's carry no ``jti``)."""
+    return signed_jwt(key, GOOGLE_ISSUER, {
+        "sub": "112233445566778899000", "email": email, "email_verified": True,
+        "azp": "112233445566778899000", "jti": None, **extra})

@@ -75,6 +75,9 @@ class Config:
     provenance: bool | None = None
     #: a pre-made attestation or bundle to attach instead of signing
     provenance_file: Path | None = None
+    #: a sigstore client trust config (JSON, as ``sigstore --trust-config`` takes) naming a
+    #: private Sigstore instance to sign with; None: the public one (production)
+    sigstore_trust_config: Path | None = None
     #: how a workspace dependency is pinned: "exact" (==), "compatible" (~=), "minimum" (>=)
     pin: str = "exact"
     #: the default catalog: distribution name -> version specifier
@@ -221,6 +224,7 @@ _KEYS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "accept-files": ("accept_files", _names),
     "provenance": ("provenance", _bool),
     "provenance-file": ("provenance_file", _path),
+    "sigstore-trust-config": ("sigstore_trust_config", _path),
     "pin": ("pin", _choice(PIN_STYLES)),
     "catalog": ("catalog", _specifiers),
     "catalogs": ("catalogs", _catalogs),
@@ -243,6 +247,7 @@ ENVIRONMENT = {
     "HATCH_STAGE_ALLOW_SECRETS": "allow-secrets",
     "HATCH_STAGE_STRICT": "strict",
     "HATCH_STAGE_SCAN_MODE": "scan-mode",
+    "HATCH_STAGE_SIGSTORE_TRUST_CONFIG": "sigstore-trust-config",
 }
 
 
@@ -294,6 +299,9 @@ def load(
         raise ConfigError("--no-provenance and --provenance-file cannot be used together")
     if config.provenance_file is not None and not config.provenance_file.is_absolute():
         config = config.replace(provenance_file=root / config.provenance_file)
+    trust = config.sigstore_trust_config
+    if trust is not None and not trust.is_absolute():
+        config = config.replace(sigstore_trust_config=root / trust)
     if config.baseline is None and (root / ".secrets.baseline").is_file():
         config = config.replace(baseline=root / ".secrets.baseline")
     elif config.baseline is not None and not config.baseline.is_absolute():

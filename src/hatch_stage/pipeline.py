@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pluggy
 
@@ -32,6 +32,51 @@ from .models import (
 )
 from .plugins import each_implementation, plugin_manager
 from .project import check_release, name_and_version_of
+from .provenance.attachments import ambient_ci, attestation_files
+
+
+@dataclass(frozen=True)
+class ProvenancePlan:
+    """What ``publish`` attaches as provenance, known before anything is sent."""
+
+    #: "file": attestations made elsewhere (``--provenance-file``), each already checked to
+    #: attest its artifact; "sign": signed at publish time with sigstore; "none"
+    how: Literal["file", "sign", "none"]
+    #: the artifacts that get provenance
+    files: tuple[str, ...] = ()
+    #: what else to know: the identity it would sign with, or why it could not
+    note: str = ""
+
+    @property
+    def attached(self) -> bool:
+        return self.how != "none"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"attach": self.attached, "how": self.how, "files": list(self.files),
+                "note": self.note}
+
+
+def plan_provenance(project: Project, config: Config,
+                    artifacts: Sequence[Artifact]) -> ProvenancePlan:
+    """The provenance a publish of ``artifacts`` would attach (local checks only: no
+    network, no credentials; a pre-made attestation that does not fit is an error now)."""
+    names = tuple(artifact.filename for artifact in artifacts)
+    if config.provenance_file is not None:
+        if project.target != "python":
+            return ProvenancePlan("file", names, f"from {config.provenance_file}")
+        attached = attestation_files(config.provenance_file, artifacts)
+        return ProvenancePlan("file", tuple(item.artifact for item in attached),
+                              "the registry verifies them against the project's trusted "
+                              "publishers")
+    if config.provenance:
+        ci = ambient_ci()
+        if ci is None:
+            return ProvenancePlan("sign", names, "no CI OIDC identity in this environment: "
+                                  "publish --provenance would fail here")
+        return ProvenancePlan("sign", names, f"signed with sigstore at publish, with this "
+                              f"{ci} job's OIDC identity")
+    return ProvenancePlan("none", (), "none: --provenance signs in CI, --provenance-file "
+                                      "attaches attestations made elsewhere")
 
 
 @dataclass(frozen=True)
@@ -53,6 +98,8 @@ class StageReport:
     auth_source: str | None = None
     staged: StagedRelease | None = None
     attestations: tuple[Attestation, ...] = field(default=())
+    #: what provenance publish attaches (the dry run says so too)
+    provenance: ProvenancePlan = field(default_factory=lambda: ProvenancePlan("none"))
 
     @property
     def score(self) -> int:
@@ -115,6 +162,7 @@ class StageReport:
                 "min_score": self.config.min_score,
                 "checks": [check.as_json() for check in self.checks],
             },
+            "provenance": self.provenance.as_json(),
         }
         if self.blockers:
             document["error"] = "; ".join(self.blockers)
@@ -238,6 +286,7 @@ class Pipeline:
         findings, accepted = self.accepted(found)
         notes = [*(Note(message) for message in packing), *scanning]
         checks = self.score(artifacts)
+        provenance = plan_provenance(self.project, self.config, artifacts)
         return StageReport(
             project=self.project,
             config=self.config,
@@ -247,6 +296,7 @@ class Pipeline:
             checks=tuple(checks),
             baselined=accepted,
             notes=tuple(notes),
+            provenance=provenance,
         )
 
     def stage(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +21,10 @@ import pluggy
 
 from .config import Config
 from .diff import ChangedMember, DiffLimits, Flag, ReleaseDiff, compare_releases
+from .errors import ConfigError
 from .models import Artifact, TargetKind
 from .plugins import each_implementation, plugin_manager
+from .provenance import SignedBy
 from .targets.interface import PublishedRelease, StageClient, StagedItem
 
 
@@ -55,6 +57,9 @@ class Fetched:
     staged: tuple[Artifact, ...]
     previous: PublishedRelease | None
     previous_files: tuple[Artifact, ...]
+    #: who signed each file, staged and previous (None: unattested); None when the
+    #: registry serves no provenance
+    signers: Mapping[str, SignedBy | None] | None = None
 
 
 def _artifacts(paths: list[Path]) -> tuple[Artifact, ...]:
@@ -65,6 +70,41 @@ def _artifacts(paths: list[Path]) -> tuple[Artifact, ...]:
         except ValueError:
             continue  # a file kind hatch-stage does not compare
     return tuple(found)
+
+
+def signer(publisher: Any) -> SignedBy | None:
+    """A PEP 740 ``publisher`` object (with its claims) as a signer; None when absent or of a
+    kind hatch-stage does not know."""
+    if not isinstance(publisher, Mapping):
+        return None
+    try:
+        return SignedBy.from_json(publisher)
+    except ConfigError:
+        return None
+
+
+def staged_signers(item: StagedItem) -> dict[str, SignedBy | None] | None:
+    """Who signed each staged file, as the registry verified it (its session document's
+    ``files.*.provenance``); None when the registry reports no provenance at all."""
+    files = item.raw.get("files")
+    if not isinstance(files, Mapping) or not all(
+            isinstance(entry, Mapping) and "provenance" in entry for entry in files.values()):
+        return None
+    return {str(name): signer((entry["provenance"] or {}).get("publisher"))
+            for name, entry in files.items()}
+
+
+def previous_signers(client: StageClient, release: PublishedRelease) -> dict[str, SignedBy | None]:
+    """Who signed each file of a published release: the publisher of the first attestation
+    bundle of its provenance object (the registry verified the attestations against it)."""
+    found: dict[str, SignedBy | None] = {}
+    for file in release.files:
+        document = client.provenance_object(file.provenance) if file.provenance else None
+        bundles = document.get("attestation_bundles") if document else None
+        first = bundles[0] if isinstance(bundles, list) and bundles else {}
+        found[file.filename] = signer(first.get("publisher") if isinstance(first, Mapping)
+                                      else None)
+    return found
 
 
 @contextmanager
@@ -78,9 +118,12 @@ def fetched_for_review(client: StageClient, stage_id: str,
         staged = _artifacts(client.download(item.stage_id, directory / "staged"))
         previous = client.published_release(item.name, item.version, against)
         old: tuple[Artifact, ...] = ()
+        signers = staged_signers(item)
         if previous is not None:
             old = _artifacts(client.download_published(previous, directory / "previous"))
-        yield Fetched(item, staged, previous, old)
+            if signers is not None:
+                signers.update(previous_signers(client, previous))
+        yield Fetched(item, staged, previous, old, signers)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
@@ -95,7 +138,8 @@ def diff_fetched(fetched: Fetched, target: str, config: Config, *,
         fetched.staged, fetched.previous_files, target=kind, name=fetched.item.name,
         version=fetched.item.version,
         against=fetched.previous.version if fetched.previous else None,
-        rules=PluginRules(manager, config), limits=config.limits, text_diffs=text_diffs)
+        rules=PluginRules(manager, config), limits=config.limits, text_diffs=text_diffs,
+        signers=fetched.signers)
 
 
 def diff_staged(client: StageClient, stage_id: str, config: Config, *,

@@ -210,7 +210,10 @@ REPORT = {
     "quality": {"score": int, "min_score": (int, None),
                 "checks": [{"name": str, "points": int, "max_points": int, "passed": bool,
                             "reason": str, "plugin": OPTIONAL_STR}]},
+    "provenance": {"attach": bool, "how": str, "files": [str], "note": str},
 }
+#: a PEP 740 publisher object as the registry serves it (kind, claims, the kind's fields)
+PUBLISHER = {"kind": str, "claims": dict}
 FLAG = {"rule": str, "reason": str, "artifact": str, "member": str, "line": (int, None),
         "detail": str, "plugin": str}
 CHANGE = {"change": str, "old": (str, None), "new": (str, None)}
@@ -229,6 +232,9 @@ DIFF = {
     "metadata": [{"field": str, **CHANGE, "new_host": OPTIONAL_STR}],
     "dependencies": [{"name": str, "group": str, **CHANGE}],
     "entry_points": [{"group": str, "name": str, **CHANGE}],
+    "provenance": {"files": [{"filename": str, "signed_by": (dict, None),
+                              "against": OPTIONAL_STR, "previous": (dict, None)}],
+                   "previous_signers": [PUBLISHER]},
 }
 VERDICT = {"filename": str, "status": str, "reason": str, "rebuilt": OPTIONAL_STR,
            "differences": [{"member": str, "problem": str, "staged_sha256": OPTIONAL_STR,
@@ -245,6 +251,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "diff": {**ENVELOPE, "stageId": str, "data": DIFF},
     "verify": {"success": bool, "target": "python", "registry": str, "stageId": str,
                "data": {"runs_build_code": True, "note": str, "wheels": [VERDICT]}},
+    "verify --publisher": {
+        "success": bool, "target": "python", "registry": str, "stageId": str,
+        "data": {"runs_build_code": bool, "note": OPTIONAL_STR, "wheels": [VERDICT],
+                 "provenance": [{"filename": str, "status": str, "reason": str,
+                                 "signed_by": (dict, None)}]}},
     "download": {**ENVELOPE, "stageId": str, "data": {"files": [str], "digest": str}},
     "approve": {**ENVELOPE, "stageId": str, "data": SESSION},
     "approve (batch)": {**ENVELOPE, "data": [{"stageId": str, "result": SESSION}]},

@@ -202,3 +202,52 @@ class FaultProxy(_Background):
         self.rule = rule
         #: (method, path, action) of every request, in order
         self.log: list[tuple[str, str, str]] = []
+
+
+# Sigstore's certificate authority ------------------------------------------------------------
+
+class _FulcioHandler(_Quiet):
+    def do_POST(self) -> None:
+        fulcio: FulcioStandin = self.server.owner  # type: ignore[attr-defined]
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        fulcio.requests.append((urlsplit(self.path).path,
+                                self.headers.get("Authorization", ""), body))
+        message = b'{"code": 503, "message": "stand-in: no certificates issued here"}'
+        self.send_response(503)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(message)))
+        self.end_headers()
+        self.wfile.write(message)
+
+
+class FulcioStandin(_Background):
+    """Stands where Fulcio (Sigstore's certificate authority) would: records each certificate
+    request (path, Authorization header, body) and issues nothing. The real Fulcio and Rekor
+    cannot be reached from here, so signing is tested up to this boundary."""
+
+    handler = _FulcioHandler
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[tuple[str, str, bytes]] = []
+
+    def trust_config(self, directory: Any) -> Any:
+        """A sigstore client trust config (what ``sigstore-trust-config`` names): the public
+        trust root bundled with sigstore, with every signing service pointed here."""
+        from importlib import resources
+        from pathlib import Path
+        from urllib.parse import quote
+
+        store = resources.files("sigstore._store") / quote(
+            "https://tuf-repo-cdn.sigstore.dev", safe="")
+        signing = json.loads((store / "signing_config.v0.2.json").read_text())
+        for services in ("caUrls", "rekorTlogUrls", "tsaUrls"):
+            for service in signing[services]:
+                service["url"] = self.url
+        path = Path(directory) / "trust-config.json"
+        path.write_text(json.dumps({
+            "mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
+            "trustedRoot": json.loads((store / "trusted_root.json").read_text()),
+            "signingConfig": signing,
+        }))
+        return path

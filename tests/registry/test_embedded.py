@@ -16,12 +16,14 @@ from stagekit import Upload, build_release, stage_in_process, wait_until
 
 from hatch_stage.errors import ConfigError, HatchStageError
 from hatch_stage.models import Artifact
+from hatch_stage.provenance import PublisherIdentity
 from hatch_stage.registry import (
     Principal,
     Registry,
     RegistrySettings,
     SessionView,
     default_data_dir,
+    schema,
 )
 from hatch_stage.registry.schema import SCHEMA_VERSION
 from hatch_stage.registry.storage import database_url
@@ -156,6 +158,38 @@ def test_a_version_1_database_is_upgraded_in_place(tmp_path: Path) -> None:
         assert [e.event for e in registry.session(me, session.id).events] == ["published"]
     with sqlite3.connect(tmp_path / "data" / "registry.db") as db:
         assert db.execute("select version from schema_version").fetchall() == [(SCHEMA_VERSION,)]
+
+
+def test_a_database_before_publisher_kinds_is_upgraded_in_place(tmp_path: Path) -> None:
+    """Issue 10's schema step: publishers get a kind (the old ones are GitHub's) and files the
+    record of what their attestations verified against. A database of the version before it
+    is upgraded; the step only adds what is missing, so it may run again, or after other
+    branches' steps."""
+    before = schema.UPGRADES.index(schema._provenance_v5) + 1  # the version it upgrades from
+    me = Principal.local()
+    artifacts = build_release(tmp_path / "dist", "kinds", "1.0")
+    identity = PublisherIdentity("github", "octo/kinds", "release.yml")
+    with Registry.open(tmp_path / "data") as registry:
+        registry.projects.add_publisher("kinds", identity, "jwks.json")
+        session = _staged(registry, me, "kinds", "1.0", artifacts)
+    with sqlite3.connect(tmp_path / "data" / "registry.db") as db:  # back to that version
+        for table, column in (("publishers", "kind"), ("publishers", "email"),
+                              ("files", "provenance"), ("released_files", "provenance"),
+                              ("projects", "upstream_attestations")):
+            db.execute(f"alter table {table} drop column {column}")
+        db.execute(f"update schema_version set version = {before}")
+    for _ in range(2):
+        with Registry.open(tmp_path / "data") as registry:
+            (publisher,) = registry.projects.publishers("kinds")
+            assert publisher.kind == "github" and publisher.identity == identity
+            kept = registry.session(me, session.id)
+            assert sorted(kept.completed) == sorted(a.filename for a in artifacts)
+            assert all(file.provenance is None for file in kept.files)
+            assert registry.projects.get("kinds").upstream_attestations is True
+        with sqlite3.connect(tmp_path / "data" / "registry.db") as db:
+            assert db.execute("select version from schema_version").fetchall() == [
+                (SCHEMA_VERSION,)]
+            db.execute(f"update schema_version set version = {before}")  # again: a no-op
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:

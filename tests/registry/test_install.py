@@ -53,18 +53,20 @@ def test_live_index_speaks_pep_503_and_691(server: Server, release_factory) -> N
     page = httpx2.get(f"{server.url}/simple/{normalized}/", headers={"Accept": JSON})
     assert page.headers["content-type"].startswith(JSON)
     document = page.json()
-    assert document["meta"]["api-version"] == "1.1"
+    assert document["meta"]["api-version"] == "1.3"  # 1.3: provenance (PEP 740)
     assert document["name"] == normalized and document["versions"] == ["2.0"]
     by_name = {file["filename"]: file for file in document["files"]}
     for artifact in artifacts:
         entry = by_name[artifact.filename]
         assert entry["hashes"] == {"sha256": artifact.sha256} and entry["size"] == artifact.size
+        assert entry["provenance"] is None  # uploaded without attestations
         download = httpx2.get(f"{server.url}/simple/{normalized}/{entry['url']}")
         assert download.content == artifact.path.read_bytes()
 
     html = httpx2.get(f"{server.url}/simple/{normalized}/")
     assert html.headers["content-type"].startswith("text/html")
     assert f"#sha256={artifacts[0].sha256}" in html.text
+    assert "data-provenance" not in html.text
 
     # PEP 503: other spellings redirect to the normalized name
     spelled = httpx2.get(f"{server.url}/simple/{name}/")

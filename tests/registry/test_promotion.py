@@ -5,10 +5,19 @@ failed promotion leaves the session in ``error`` with the reason and nothing pub
 Issue 8, must-show 4: whatever fails (an upstream answering 500, an upstream refusing, a file
 the registry cannot read), the session ends in ``error`` with the reason and its history says
 so, never stuck in ``processing``; a later approval retries it. The failing upstream is a
-stand-in on 127.0.0.1 (PyPI itself cannot be made to fail here)."""
+stand-in on 127.0.0.1 (PyPI itself cannot be made to fail here).
+
+Issue 10, must-show 3: promotion forwards each file's verified attestations in the legacy
+upload's ``attestations`` field, as twine does. The public index (which would verify them)
+cannot run here: a stand-in upstream on 127.0.0.1 records the form it receives; a real
+pypiserver still takes an attested release."""
 
 from __future__ import annotations
 
+import contextlib
+import email.parser
+import email.policy
+import json
 import subprocess
 import sys
 import threading
@@ -19,6 +28,15 @@ from typing import Any
 
 import httpx2
 import pytest
+from provenancekit import (
+    ASSETS,
+    GITHUB_EARLIER_SDIST,
+    GITLAB_CI_FILE,
+    GITLAB_PROJECT,
+    GITLAB_SDIST,
+    MODELS_SDIST,
+    attestation,
+)
 from stagekit import (
     Server,
     free_port,
@@ -29,10 +47,13 @@ from stagekit import (
     wait_until,
 )
 
+from hatch_stage.models import Artifact
 
-@pytest.fixture(scope="module")
-def pypiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    packages = tmp_path_factory.mktemp("upstream-packages")
+
+@contextlib.contextmanager
+def running_pypiserver(packages: Path) -> Iterator[str]:
+    """A real pypiserver on 127.0.0.1 keeping its packages in ``packages``; its URL."""
+    packages.mkdir(parents=True, exist_ok=True)
     port = free_port()
     process = subprocess.Popen(
         [str(Path(sys.executable).with_name("pypi-server")), "run", "-i", "127.0.0.1",
@@ -52,6 +73,12 @@ def pypiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def pypiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_pypiserver(tmp_path_factory.mktemp("upstream-packages")) as url:
+        yield url
 
 
 def test_approval_promotes_to_upstream(server: Server, pypiserver: str, release_factory,
@@ -102,12 +129,14 @@ def test_failed_promotion_leaves_error_and_nothing_public(
         "-", "_")
 
 
-class _Refusing(BaseHTTPRequestHandler):
-    """An upstream index stand-in that answers every upload with one status."""
+class _Answering(BaseHTTPRequestHandler):
+    """An upstream index stand-in that answers every upload with one status, and keeps each
+    upload's form."""
 
     def do_POST(self) -> None:
         owner: Standin = self.server.owner  # type: ignore[attr-defined]
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        owner.forms.append(form_of(self.headers.get("Content-Type", ""), body))
         owner.requests += 1
         message = owner.message.encode()
         self.send_response(owner.status, owner.message)
@@ -120,12 +149,25 @@ class _Refusing(BaseHTTPRequestHandler):
         pass
 
 
+def form_of(content_type: str, body: bytes) -> dict[str, list[bytes]]:
+    """A multipart/form-data body as {field: [values]}, read by the standard library."""
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    fields: dict[str, list[bytes]] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        fields.setdefault(str(name), []).append(part.get_payload(decode=True) or b"")
+    return fields
+
+
 class Standin:
-    """A failing upstream on 127.0.0.1: ``status`` and ``message`` for every request."""
+    """An upstream on 127.0.0.1: ``status`` and ``message`` for every request; the forms it
+    received in ``forms``."""
 
     def __init__(self, status: int, message: str) -> None:
         self.status, self.message, self.requests = status, message, 0
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Refusing)
+        self.forms: list[dict[str, list[bytes]]] = []
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Answering)
         self.httpd.owner = self  # type: ignore[attr-defined]
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
@@ -207,3 +249,73 @@ def test_an_unreadable_file_leaves_error(server: Server, pypiserver: str, releas
     failed = client.publish(session, maintainer.otp())
     expected = "missing from the registry's store" if damage == "missing" else "cannot be read"
     _ends_in_error(server, client, session, failed, wheel.filename, expected)
+
+
+def _attested(server: Server, distribution: str, upstream: str, *publisher: str,
+              ) -> tuple[Any, Any, dict[str, Any]]:
+    """A real attested sdist staged over PEP 694 with its real attestation, for a project
+    that trusts its ``publisher`` (``publisher add`` flags) and promotes to ``upstream``."""
+    project = Artifact.from_path(ASSETS / distribution)
+    name = project.filename.split("-")[0].replace("_", "-")
+    version = project.filename.split("-")[1].removesuffix(".tar.gz")
+    server.admin("project", "set", name, "--upstream-url", upstream)
+    server.admin("publisher", "add", "--project", name, *publisher)
+    maintainer = server.maintainer(name)
+    client = server.client(maintainer.token)
+    session = client.create(name, version).json()
+    file = client.start_file(session, project).json()
+    assert client.send_bytes(file, project.path.read_bytes()).status_code == 200
+    attached = client.http.post(file["mechanism"]["attestations_url"],
+                                json=[attestation(distribution)])
+    assert attached.status_code == 200, attached.text
+    assert client.post(file["links"]["complete"]).status_code == 201
+    return maintainer, client, client.status(session)
+
+
+def test_promotion_forwards_the_attestations_as_twine_does(server: Server) -> None:
+    standin = Standin(200, "OK")
+    try:
+        maintainer, client, session = _attested(
+            server, MODELS_SDIST, standin.url, "--repository",
+            "trailofbits/pypi-attestation-models", "--workflow", "release.yml")
+        published = client.publish(session, maintainer.otp())
+        assert published.status_code == 201, published.text
+    finally:
+        standin.close()
+    (form,) = standin.forms
+    assert form["content"] == [(ASSETS / MODELS_SDIST).read_bytes()]
+    assert form["name"] == [b"pypi-attestation-models"] and form["version"] == [b"0.0.4a2"]
+    assert json.loads(form["attestations"][0]) == [attestation(MODELS_SDIST)]
+
+
+def test_a_project_can_promote_without_its_attestations(server: Server) -> None:
+    """PyPI takes attestations only from trusted publishing: a project that promotes with an
+    API token turns them off (the registry still verifies and serves them)."""
+    standin = Standin(200, "OK")
+    try:
+        maintainer, client, session = _attested(
+            server, GITLAB_SDIST, standin.url, "--kind", "gitlab", "--repository",
+            GITLAB_PROJECT, "--workflow", GITLAB_CI_FILE)
+        settings = server.admin("project", "set", "gitlab-oidc-project",
+                                "--no-upstream-attestations")
+        assert settings["upstream_attestations"] is False
+        assert client.publish(session, maintainer.otp()).status_code == 201
+    finally:
+        standin.close()
+    (form,) = standin.forms
+    assert "attestations" not in form and form["name"] == [b"gitlab-oidc-project"]
+    assert client.status(session)["files"][GITLAB_SDIST]["provenance"] is not None
+
+
+def test_pypiserver_takes_an_attested_release(server: Server, tmp_path: Path) -> None:
+    with running_pypiserver(tmp_path / "packages") as upstream:
+        maintainer, client, session = _attested(
+            server, GITHUB_EARLIER_SDIST, f"{upstream}/", "--repository",
+            "trailofbits/pypi-attestations", "--workflow", "release.yml")
+        # the sdist's tests hold sha256 digests the scan reports; the reviewer allows them
+        published = client.publish(session, maintainer.otp(), **{"allow-secrets": True})
+        assert published.status_code == 201, published.text
+        listed = httpx2.get(f"{upstream}/simple/pypi-attestations/")
+        assert GITHUB_EARLIER_SDIST in listed.text
+    assert (tmp_path / "packages" / GITHUB_EARLIER_SDIST).read_bytes() == (
+        ASSETS / GITHUB_EARLIER_SDIST).read_bytes()

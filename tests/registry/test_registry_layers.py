@@ -15,7 +15,7 @@ REGISTRY = "hatch_stage.registry"
 #: the HTTP side: routes, documents, pages, the app and the server
 HTTP = {f"{REGISTRY}.{name}" for name in
         ("app", "server", "web", "pep694", "simple", "legacy", "oidc", "documents", "origin",
-         "forms", "openapi", "reviewpages", "pages")}
+         "forms", "openapi", "integrity", "reviewpages", "pages")}
 #: the facade, and the package's public names
 FACADE = {REGISTRY, f"{REGISTRY}.service"}
 INSIDE = {name: {dependency for dependency in dependencies if within(dependency, REGISTRY)}

@@ -75,10 +75,12 @@ def test_upload_checks_size_and_hash_and_never_serves_bad_bytes(
     assert preview.status_code == 404
 
     assert client.send_bytes(file, good).status_code == 200
+    # issue 10: attestations are verified, so made-up ones are refused and nothing is kept
+    # (tests/registry/test_provenance.py attaches real ones)
     attestation = [{"version": 1, "verification_material": {"certificate": "..."},
                     "envelope": {"statement": "...", "signature": "..."}}]
     attach = client.http.post(file["mechanism"]["attestations_url"], json=attestation)
-    assert attach.status_code == 200
+    assert attach.status_code == 400 and attach.json()["code"] == "provenance_refused"
     assert client.http.post(file["mechanism"]["attestations_url"],
                             json={"not": "a list"}).status_code == 400
     completed = client.post(file["links"]["complete"])

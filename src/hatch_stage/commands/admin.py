@@ -16,6 +16,7 @@ from rich.markup import escape
 
 from ..errors import ConfigError
 from ..output import console, emit_json, envelope
+from ..provenance import DEFAULT_ISSUERS, DEFAULT_JWKS, KINDS, PublisherIdentity
 from .flags import json_flag
 from .serve import add_storage_arguments, open_registry
 
@@ -65,7 +66,8 @@ def _token_list(registry: Any, args: argparse.Namespace) -> Result:
 
 def _project_set(registry: Any, args: argparse.Namespace) -> Result:
     changes: dict[str, Any] = {}
-    for key in ("require_staging", "allow_direct_publish", "upstream_url", "upstream_user"):
+    for key in ("require_staging", "allow_direct_publish", "upstream_url", "upstream_user",
+                "upstream_attestations"):
         if getattr(args, key) is not None:
             changes[key] = getattr(args, key)
     if args.upstream_token_stdin:
@@ -94,16 +96,42 @@ def _project_list(registry: Any, args: argparse.Namespace) -> Result:
     return "\n".join(_describe(item) for item in projects) or "(none)", projects
 
 
+def _publisher_identity(args: argparse.Namespace) -> PublisherIdentity:
+    """The publisher the flags describe; each kind needs its own flags and no others."""
+    kind = args.kind
+    needs = {"github": ("repository", "workflow"), "gitlab": ("repository", "workflow"),
+             "google": ("email",)}[kind]
+    flags = {"repository": "--repository", "workflow": "--workflow", "email": "--email",
+             "environment": "--environment"}
+    missing = [flags[name] for name in needs if not getattr(args, name)]
+    if missing:
+        raise ConfigError(f"a {kind} publisher needs {' and '.join(missing)}")
+    allowed = (*needs, "environment") if kind != "google" else needs
+    extra = [flag for name, flag in flags.items() if getattr(args, name) and name not in allowed]
+    if extra:
+        raise ConfigError(f"a {kind} publisher takes no {', '.join(extra)}")
+    return PublisherIdentity(kind, args.repository or "", args.workflow or "",
+                             args.environment or None, args.email or "",
+                             args.issuer or "").check()
+
+
 def _publisher_add(registry: Any, args: argparse.Namespace) -> Result:
-    publisher = registry.projects.add_publisher(
-        args.project, issuer=args.issuer, repository=args.repository, workflow=args.workflow,
-        environment=args.environment, jwks=args.jwks)
-    return f"trusted publisher {publisher.id} added", publisher.as_json()
+    identity = _publisher_identity(args)
+    jwks = args.jwks
+    if jwks is None:
+        if identity.issuer_url != DEFAULT_ISSUERS[identity.kind]:
+            raise ConfigError(f"--jwks is needed for issuer {identity.issuer_url}: where are "
+                              "its signing keys (a JWKS file, or its https URL)?")
+        jwks = DEFAULT_JWKS[identity.kind]
+    publisher = registry.projects.add_publisher(args.project, identity, jwks)
+    return (f"trusted publisher {publisher.id} added: {identity.describe()}",
+            publisher.as_json())
 
 
 def _publisher_list(registry: Any, args: argparse.Namespace) -> Result:
     publishers = [p.as_json() for p in registry.projects.publishers(args.project)]
-    return _rows(publishers, "id", "project", "repository", "workflow", "environment"), publishers
+    return _rows(publishers, "id", "project", "kind", "repository", "workflow", "email",
+                 "environment"), publishers
 
 
 def _publisher_remove(registry: Any, args: argparse.Namespace) -> Result:
@@ -178,6 +206,9 @@ def _leaves(groups: Any, common: argparse.ArgumentParser) -> None:
                            help="promote approved releases to this legacy upload URL")
     configure.add_argument("--upstream-user", metavar="NAME",
                            help="user name for the upstream (default: __token__)")
+    configure.add_argument("--upstream-attestations", action=argparse.BooleanOptionalAction,
+                           help="send each file's verified PEP 740 attestations upstream "
+                                "(default: yes; PyPI takes them only from trusted publishing)")
     configure.add_argument("--upstream-token-stdin", action="store_true",
                            help="read the upstream token from standard input")
     configure.add_argument("--no-upstream", action="store_true", help="stop promoting")
@@ -185,16 +216,28 @@ def _leaves(groups: Any, common: argparse.ArgumentParser) -> None:
         "name", metavar="PROJECT")
     leaf(projects, "list", "list projects", _project_list)
 
-    publishers = group("publisher", "trusted publishers (OIDC)")
-    add = leaf(publishers, "add", "let a CI workflow mint stage tokens", _publisher_add)
+    publishers = group("publisher", "trusted publishers (OIDC tokens and attestations)")
+    add = leaf(publishers, "add", "trust a CI job: it may mint stage tokens, and its PEP 740 "
+               "attestations are accepted", _publisher_add)
     add.add_argument("--project", required=True)
-    add.add_argument("--issuer", required=True,
-                     help="OIDC issuer, e.g. https://token.actions.githubusercontent.com")
-    add.add_argument("--repository", required=True, metavar="OWNER/NAME")
-    add.add_argument("--workflow", required=True, metavar="FILE", help="e.g. release.yml")
-    add.add_argument("--environment", metavar="NAME")
-    add.add_argument("--jwks", required=True, metavar="FILE_OR_URL",
-                     help="the issuer's signing keys (JWKS file, or its https URL)")
+    add.add_argument("--kind", choices=KINDS, default="github",
+                     help="github (default), gitlab or google")
+    add.add_argument("--repository", metavar="OWNER/NAME",
+                     help="GitHub owner/repository, or GitLab project path (group/project)")
+    add.add_argument("--workflow", metavar="FILE",
+                     help="GitHub workflow file name (release.yml), or GitLab CI file path "
+                          "(.gitlab-ci.yml)")
+    add.add_argument("--environment", metavar="NAME",
+                     help="the deployment environment the job must run in (GitHub, GitLab)")
+    add.add_argument("--email", metavar="ADDRESS",
+                     help="the Google Cloud service account's email (google)")
+    add.add_argument("--issuer", metavar="URL",
+                     help="OIDC issuer (default: the kind's own, e.g. "
+                          "https://token.actions.githubusercontent.com; a self-managed GitLab "
+                          "names its URL)")
+    add.add_argument("--jwks", metavar="FILE_OR_URL",
+                     help="the issuer's signing keys, a JWKS file or its https URL (default: "
+                          "the default issuer's published keys)")
     leaf(publishers, "list", "list trusted publishers", _publisher_list).add_argument(
         "--project")
     leaf(publishers, "remove", "remove a trusted publisher", _publisher_remove).add_argument(

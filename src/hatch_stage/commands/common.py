@@ -219,6 +219,13 @@ def render_report(report: StageReport) -> None:
         f"quality score [bold]{report.score}[/]/100"
         + (f" (minimum {minimum})" if minimum is not None else "")
     )
+    plan = report.provenance
+    attached = {"file": "attached from files", "sign": "signed", "none": ""}[plan.how]
+    console.print(
+        f"provenance: [bold]{attached or 'none'}[/]"
+        + (f" for {escape(', '.join(plan.files))}" if plan.files else "")
+        + (f" ({escape(plan.note)})" if plan.note and plan.attached else "")
+    )
     if report.blockers:
         for reason in report.blockers:
             console.print(f"[bold red]blocked:[/] {escape(reason)}")

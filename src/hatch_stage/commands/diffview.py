@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..diff import ArtifactDiff, Flag, ReleaseDiff
+from ..provenance import SignedBy
 
 #: terminal control characters (escape sequences start with ESC); tabs and newlines stay
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -85,10 +86,31 @@ def _artifact(console: Console, artifact: ArtifactDiff, files: bool) -> None:
                 console.print(f"      [{colour}]{text}[/]" if colour else f"      {text}")
 
 
+def signed_by(signer: SignedBy | None) -> str:
+    """Who signed a file, for the reviewer: kind, repository or project, workflow, ref."""
+    if signer is None:
+        return "[yellow]no provenance[/]"
+    return f"[green]signed[/] by {safe(signer.describe())}"
+
+
+def render_provenance(console: Console, diff: ReleaseDiff) -> None:
+    """Per staged file, who signed it and who signed the file it is compared with."""
+    if not diff.provenance:
+        return
+    console.print("[bold]provenance[/] [dim](PEP 740 attestations, verified by the registry)[/]")
+    for item in diff.provenance:
+        line = f"  {safe(item.filename)}: {signed_by(item.signed_by)}"
+        if item.against:
+            line += f"\n      [dim]{safe(item.against)}:[/] {signed_by(item.previous)}"
+        console.print(line)
+
+
 def render_diff(console: Console, diff: ReleaseDiff, *, files: bool = False) -> None:
-    """The whole diff: flags first, then files, metadata, dependencies, entry points."""
+    """The whole diff: flags first, then provenance, files, metadata, dependencies, entry
+    points."""
     console.print(heading(diff))
     render_flags(console, diff)
+    render_provenance(console, diff)
     console.print(counts_line(diff))
     for artifact in diff.artifacts:
         _artifact(console, artifact, files)

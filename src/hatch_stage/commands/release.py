@@ -20,7 +20,9 @@ from .. import reviews
 from ..digest import is_digest
 from ..errors import ConfigError, HatchStageError
 from ..output import console
+from ..reviewing import signer
 from ..targets.interface import StageClient, StagedItem
+from .diffview import signed_by
 
 
 def remember(client: StageClient, item: StagedItem, command: str) -> None:
@@ -122,6 +124,11 @@ def _files(item: StagedItem) -> None:
         console.print(line)
         algorithm = "sha256" if item.raw.get("files") else "integrity"
         console.print(f"    {algorithm} {escape(str(entry.get('hashes', {}).get('sha256', '')))}")
+        if "provenance" in entry:  # a registry that reports provenance (hatch-stage serve)
+            provenance = entry["provenance"]
+            shown = signed_by(signer(provenance.get("publisher")) if isinstance(
+                provenance, Mapping) else None)
+            console.print(f"    provenance: {shown}")
 
 
 def _history(history: Any) -> None:

@@ -67,6 +67,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--disable-rule", action="append", default=[], metavar="NAME",
                         help="a built-in review rule the review page does not apply (repeat "
                              "for several; the names are those of the rule plugins)")
+    parser.add_argument("--sigstore-staging", action="store_true",
+                        help="verify PEP 740 attestations against Sigstore's staging instance "
+                             "instead of production (for attestations signed there, in tests)")
     parser.add_argument("--log-level", default="info",
                         choices=("critical", "error", "warning", "info", "debug"))
     json_flag(parser)
@@ -97,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
                              session_lifetime=args.session_lifetime,
                              max_file_size=args.max_file_size,
                              max_session_files=args.max_session_files,
-                             require_digest=not args.accept_unbound_approvals)
+                             require_digest=not args.accept_unbound_approvals,
+                             sigstore_staging=args.sigstore_staging)
     try:
         try:
             sock = bind(args.host, args.port)

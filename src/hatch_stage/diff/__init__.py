@@ -18,6 +18,7 @@ from .model import (
     EntryPointChange,
     FieldChange,
     FileChange,
+    FileProvenance,
     Flag,
     ReleaseDiff,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "EntryPointChange",
     "FieldChange",
     "FileChange",
+    "FileProvenance",
     "Flag",
     "NoRules",
     "ReleaseDiff",

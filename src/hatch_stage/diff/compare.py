@@ -21,15 +21,16 @@ from __future__ import annotations
 import dataclasses
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from ..archive import HEAD, iter_entries
 from ..config import ScanLimits
 from ..models import Artifact, TargetKind
+from ..provenance import SignedBy
 from . import npm, python
 from .model import (
     ArtifactDiff,
@@ -38,6 +39,7 @@ from .model import (
     EntryPointChange,
     FieldChange,
     FileChange,
+    FileProvenance,
     Flag,
     ReleaseDiff,
 )
@@ -299,6 +301,17 @@ def _metadata(pairs: Sequence[_Pair], target: TargetKind, first: bool) -> _Chang
             tuple(entry_points))
 
 
+def _provenance(pairs: Sequence[_Pair], previous: Sequence[Artifact],
+                signers: Mapping[str, SignedBy | None]) -> dict[str, Any]:
+    files = tuple(FileProvenance(pair.new.filename, signers.get(pair.new.filename),
+                                 pair.old.filename if pair.old else None,
+                                 signers.get(pair.old.filename) if pair.old else None)
+                  for pair in pairs)
+    earlier = [signer for artifact in previous
+               if (signer := signers.get(artifact.filename)) is not None]
+    return {"provenance": files, "previous_signers": tuple(dict.fromkeys(earlier))}
+
+
 def compare_releases(
     staged: Sequence[Artifact],
     previous: Sequence[Artifact],
@@ -310,11 +323,14 @@ def compare_releases(
     rules: Rules | None = None,
     limits: ScanLimits | None = None,
     text_diffs: DiffLimits | None = None,
+    signers: Mapping[str, SignedBy | None] | None = None,
 ) -> ReleaseDiff:
     """The staged release's files against the ``previous`` release's (``against`` its version;
     None and no files for a first release, where everything is added).
 
     :param text_diffs: when given, changed text members get unified diffs within these bounds
+    :param signers: who signed each file, staged and previous, by file name (None: no
+        provenance); None when the registry serves no provenance at all
     """
     rules = rules or NoRules()
     comparison = _Comparison(rules, limits or ScanLimits(), text_diffs)
@@ -325,5 +341,7 @@ def compare_releases(
     diff = ReleaseDiff(target, name, version, against,
                        tuple(pair.diff for pair in pairs if pair.diff is not None),
                        metadata, dependencies, entry_points, unmatched=unmatched)
+    if signers is not None:
+        diff = dataclasses.replace(diff, **_provenance(pairs, previous, signers))
     member_flags = [flag for pair in pairs for flag in pair.flags]
     return dataclasses.replace(diff, flags=(*member_flags, *rules.release(diff)))

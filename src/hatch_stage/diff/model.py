@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..models import ArtifactKind, TargetKind
+from ..provenance import SignedBy
 
 #: how a member, field, dependency or entry point differs from the previous release
 Change = Literal["added", "removed", "changed"]
@@ -218,6 +219,27 @@ class ChangedMember:
 
 
 @dataclass(frozen=True)
+class FileProvenance:
+    """Who signed a staged file (its verified PEP 740 attestations), and who signed the file
+    of the previous release it is compared with."""
+
+    #: the staged file
+    filename: str
+    #: its signer as the registry verified it; None: the file has no provenance
+    signed_by: SignedBy | None
+    #: the previous release's file it is compared with, if any
+    against: str | None = None
+    #: that file's signer; None when it has no provenance (or there is no such file)
+    previous: SignedBy | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"filename": self.filename,
+                "signed_by": self.signed_by.as_json() if self.signed_by else None,
+                "against": self.against,
+                "previous": self.previous.as_json() if self.previous else None}
+
+
+@dataclass(frozen=True)
 class ReleaseDiff:
     """A staged release against the previous published one (``against`` None: a first release)."""
 
@@ -233,6 +255,11 @@ class ReleaseDiff:
     flags: tuple[Flag, ...] = ()
     #: files of the previous release with no counterpart in the staged one
     unmatched: tuple[str, ...] = ()
+    #: who signed each staged file and its counterpart (empty: provenance unknown, as on
+    #: a registry that serves none)
+    provenance: tuple[FileProvenance, ...] = ()
+    #: who signed the previous release's files (each signer once)
+    previous_signers: tuple[SignedBy, ...] = ()
 
     @property
     def first_release(self) -> bool:
@@ -267,4 +294,8 @@ class ReleaseDiff:
             "metadata": [change.as_json() for change in self.metadata],
             "dependencies": [change.as_json() for change in self.dependencies],
             "entry_points": [change.as_json() for change in self.entry_points],
+            "provenance": {
+                "files": [item.as_json() for item in self.provenance],
+                "previous_signers": [signer.as_json() for signer in self.previous_signers],
+            },
         }

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .. import __version__
-from . import legacy, oidc, openapi, pep694, reviewpages, simple
+from . import integrity, legacy, oidc, openapi, pep694, reviewpages, simple
 from .documents import ROOT
 from .origin import BrowserGuard
 from .problems import Problem
@@ -87,7 +87,7 @@ def create_app(registry: Registry, *, base_url: str | None = None,
     app = Starlette(
         routes=[Route("/", home), Route("/_/health", health),
                 Route("/_/openapi.json", api_description), *pep694.routes, *simple.routes,
-                *legacy.routes, *oidc.routes, *reviewpages.routes],
+                *legacy.routes, *oidc.routes, *integrity.routes, *reviewpages.routes],
         exception_handlers={Problem: _on_problem, HTTPException: _on_http_error},
         middleware=[Middleware(BrowserGuard)],
         lifespan=lifespan,

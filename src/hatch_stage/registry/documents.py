@@ -15,8 +15,10 @@ Besides the PEP's keys, a session document carries ``id``, ``name``, ``version``
 ``created-at``, ``actor``, ``actor-type``, ``release-digest`` (what an approval must name),
 ``history`` (who added, replaced, removed or failed which file, and the decisions) and
 ``validation`` (the registry's inspection: findings, quality checks, score), and each
-``files`` entry ``size``, ``hashes``, ``replaced`` and, once completed, ``url`` (its
-download from the stage preview). A file upload document carries its ``id``.
+``files`` entry ``size``, ``hashes``, ``replaced``, ``provenance`` (who signed its verified
+attestations and the Integrity API URL of its provenance object, or null) and, once
+completed, ``url`` (its download from the stage preview). A file upload document carries its
+``id``.
 """
 
 from __future__ import annotations
@@ -58,6 +60,13 @@ class Urls:
     def stage(self, token: str) -> str:
         return f"{self.base}/stage/{token}/"
 
+    def provenance(self, project: str, version: str, filename: str,
+                   stage_token: str | None = None) -> str:
+        """The Integrity API URL of a file's provenance, on the live index or, with
+        ``stage_token``, on that stage preview (PEP 740 wants it fully qualified)."""
+        root = self.stage(stage_token) if stage_token else f"{self.base}/"
+        return f"{root}integrity/{project}/{version}/{filename}/provenance"
+
 
 def file_entry(file: FileView, session: SessionView, urls: Urls) -> dict[str, Any]:
     """One entry of a session's ``files`` mapping."""
@@ -71,7 +80,21 @@ def file_entry(file: FileView, session: SessionView, urls: Urls) -> dict[str, An
     }
     if file.status == "completed":
         entry["url"] = f"{urls.stage(session.token)}files/{file.filename}"
+    entry["provenance"] = provenance_entry(file, session, urls)
     return entry
+
+
+def provenance_entry(file: FileView, session: SessionView, urls: Urls) -> dict[str, Any] | None:
+    """Who signed the file's attestations, as the registry verified them (the PEP 740
+    publisher object with the ref and commit in ``claims``), and where its provenance object
+    is served; None for a file without attestations."""
+    if file.provenance is None:
+        return None
+    return {
+        "publisher": file.provenance.signed_by.as_json(),
+        "predicate-types": list(file.provenance.predicate_types),
+        "url": urls.provenance(session.project, session.version, file.filename, session.token),
+    }
 
 
 def session_document(session: SessionView, urls: Urls) -> dict[str, Any]:

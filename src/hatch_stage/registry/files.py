@@ -16,12 +16,12 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from . import guards, history, inspecting, records, schema
+from . import attesting, guards, history, inspecting, records, schema
 from .blobs import Readable
 from .context import Context
 from .housekeeping import collect_garbage
 from .problems import BadRequest, Conflict, InvalidFile, Unprocessable
-from .validation import attestations_json, check_filename, check_hashes
+from .validation import check_filename, check_hashes
 from .views import FileView, Principal
 
 #: upload mechanisms this registry speaks (PEP 694 requires http-post-bytes)
@@ -55,10 +55,14 @@ def start(ctx: Context, principal: Principal, session_id: str, filename: str, si
 
 def put(ctx: Context, connection: Connection, principal: Principal, session: Any,
         filename: str, size: int, hashes: Mapping[str, str], *, status: str,
-        attestations: str | None = None, findings: str | None = None,
+        attestations: tuple[str, str] | None = None, findings: str | None = None,
         replace_failed: bool = False) -> str:
     """Add a file row to an editable session, replacing a completed one of that name (and,
-    with ``replace_failed``, one in error); returns the new file's id."""
+    with ``replace_failed``, one in error); returns the new file's id.
+
+    :param attestations: verified attestations and their provenance record
+        (:func:`.attesting.verified`)
+    """
     if records.released_row(connection, filename) is not None:
         raise Conflict(f"{filename} is already published; published files cannot change")
     if records.reserved_elsewhere(connection, filename, session.id):
@@ -84,8 +88,9 @@ def put(ctx: Context, connection: Connection, principal: Principal, session: Any
     connection.execute(insert(schema.files).values(
         id=file_id, session_id=session.id, filename=filename, size=size,
         hashes=json.dumps(dict(hashes)), sha256=hashes["sha256"], status=status,
-        received=status == "completed", attestations=attestations, findings=findings,
-        created_at=ctx.now()))
+        received=status == "completed", findings=findings, created_at=ctx.now(),
+        attestations=attestations[0] if attestations else None,
+        provenance=attestations[1] if attestations else None))
     if status == "completed":
         _completed(ctx, connection, principal, session.id, filename, hashes["sha256"])
     guards.touch(ctx, connection, session.id)
@@ -157,13 +162,19 @@ def receive(ctx: Context, principal: Principal, session_id: str, file_id: str,
 
 def attest(ctx: Context, principal: Principal, session_id: str, file_id: str,
            attestations: Any) -> FileView:
-    """Attach PEP 740 attestations to a pending file (before it is completed)."""
-    text = attestations_json(attestations)
+    """Attach PEP 740 attestations to a pending file (before it is completed), once they
+    verify against the project's trusted publishers for the file's name and declared sha256
+    (the bytes must have that sha256 to be received at all)."""
+    with ctx.db.read() as connection:
+        row = guards.editable(ctx, connection, principal, session_id)
+        pending = guards.pending(connection, row.id, file_id)
+    text, provenance = attesting.verified(ctx, row.project, pending.filename, pending.sha256,
+                                          attestations)
     with ctx.db.write() as connection:
         row = guards.editable(ctx, connection, principal, session_id)
         guards.pending(connection, row.id, file_id)
         connection.execute(update(schema.files).where(schema.files.c.id == file_id)
-                           .values(attestations=text))
+                           .values(attestations=text, provenance=provenance))
         return records.file_view(guards.file(connection, row.id, file_id), row.expires_at)
 
 

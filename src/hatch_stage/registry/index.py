@@ -8,13 +8,15 @@ gone.
 
 from __future__ import annotations
 
+from packaging.utils import canonicalize_version
+from packaging.version import InvalidVersion, Version
 from sqlalchemy import select
 
 from . import records, schema
 from .context import Context
-from .problems import NotFound
+from .problems import BadRequest, NotFound
 from .projects import normalize
-from .views import ReleasedFile, SessionView
+from .views import Provenance, ReleasedFile, SessionView
 
 
 def stage_session(ctx: Context, token: str) -> SessionView:
@@ -65,3 +67,37 @@ def display_name(ctx: Context, project: str) -> str | None:
                 schema.projects.c.name == normalize(project),
                 schema.projects.c.name.in_(select(schema.released.c.project)))).first()
     return row[0] if row is not None else None
+
+
+def _same_release(project: str, version: str, other_project: str, other_version: str) -> bool:
+    try:
+        return (normalize(project) == normalize(other_project)
+                and canonicalize_version(Version(version)) == canonicalize_version(
+                    Version(other_version)))
+    except (BadRequest, InvalidVersion):
+        return False
+
+
+def provenance(ctx: Context, project: str, version: str, filename: str,
+               token: str | None = None) -> Provenance:
+    """The verified provenance of a file of ``project`` ``version`` (the Integrity API): a
+    published file, or with ``token`` also a completed file of that stage; :class:`NotFound`
+    for an unknown file or one without attestations."""
+    found: Provenance | None = None
+    known = False
+    if token is not None:
+        session = stage_session(ctx, token)
+        staged = [file for file in session.files
+                  if file.filename == filename and file.status == "completed"]
+        if staged and _same_release(project, version, session.project, session.version):
+            known, found = True, staged[0].provenance
+    if not known:
+        with ctx.db.read() as connection:
+            row = records.released_row(connection, filename)
+        if row is not None and _same_release(project, version, row.project, row.version):
+            known, found = True, records.released_view(row).provenance
+    if not known:
+        raise NotFound(f"no file {filename} of {project} {version} here")
+    if found is None:
+        raise NotFound(f"{filename} has no provenance: it was uploaded without attestations")
+    return found

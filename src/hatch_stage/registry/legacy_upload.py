@@ -18,12 +18,12 @@ from typing import Any, Literal
 from packaging.utils import canonicalize_version
 from sqlalchemy.exc import IntegrityError
 
-from . import files, guards, inspecting, records, sessions
+from . import attesting, files, guards, inspecting, records, sessions
 from .blobs import Readable
 from .context import Context
 from .problems import BadRequest, Conflict, Forbidden
 from .publishing import release
-from .validation import attestations_json, check_filename, parse_version
+from .validation import check_filename, parse_version
 from .views import Principal, SessionView
 
 Outcome = Literal["staged", "published", "duplicate"]
@@ -35,16 +35,22 @@ def upload(ctx: Context, principal: Principal, *, name: str, version: str, filen
     """Store one legacy upload; what happened and the session it went to."""
     project = guards.covered(principal, name)
     check_filename(filename, project, version)
-    attestation_text = attestations_json(attestations) if attestations is not None else None
     settings = ctx.projects.get(name)
     staged = staged or settings.require_staging
     if not staged and not (settings.allow_direct_publish and principal.role == "maintain"):
         raise Forbidden(f"{name} does not allow direct publishing: stage the upload (form field "
                         "staged=true, or the /legacy/staged/ URL) and have a maintainer approve "
                         "it")
+    # attestations are checked against the declared sha256 before a byte is stored (the
+    # bytes must then have it); an upload that declares none is checked once they are in
+    verified = None
+    if attestations is not None and hashes.get("sha256"):
+        verified = attesting.verified(ctx, project, filename, hashes["sha256"], attestations)
     received = ctx.blobs.receive(stream, expected=hashes, size=None,
                                  limit=ctx.settings.max_file_size)
     stored = {**hashes, "sha256": received.sha256}
+    if attestations is not None and verified is None:
+        verified = attesting.verified(ctx, project, filename, received.sha256, attestations)
     with ctx.db.read() as connection:
         published = records.released_row(connection, filename)
     if published is not None:
@@ -76,7 +82,7 @@ def upload(ctx: Context, principal: Principal, *, name: str, version: str, filen
             changed = not current or current[0].sha256 != received.sha256
             if changed:
                 files.put(ctx, connection, principal, session, filename, received.size, stored,
-                          status="completed", attestations=attestation_text,
+                          status="completed", attestations=verified,
                           findings=verdict.findings_json(), replace_failed=True)
             session_id = session.id
     except IntegrityError:

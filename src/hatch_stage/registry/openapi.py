@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import __version__
+from ..provenance import INTEGRITY_TYPE
 from .documents import ROOT, UPLOAD_TYPE
 from .forms import DESCRIPTION_LIMIT, FIELD_LIMIT
 from .problems import (
@@ -42,6 +43,7 @@ FILENAME_PATTERN = r"^[A-Za-z0-9._+!-]+$"
 JSON = dict[str, Any]
 
 _SESSION = f"{ROOT}/sessions/{{session}}"
+_INTEGRITY = "/integrity/{project}/{version}/{filename}/provenance"
 _FILE = f"{_SESSION}/files/{{file}}"
 
 
@@ -254,7 +256,21 @@ def _index_paths() -> JSON:
                                                   redirects=True),
         "/stage/{token}/files/{filename}": _download("stageFile", "A staged file",
                                                      ("token", "filename")),
+        _INTEGRITY: _provenance("liveProvenance", "A published file's PEP 740 provenance "
+                                "object (the Integrity API)", ()),
+        f"/stage/{{token}}{_INTEGRITY}": _provenance(
+            "stageProvenance", "A file's PEP 740 provenance object on a stage preview",
+            ("token",)),
     }
+
+
+def _provenance(operation_id: str, summary: str, parameters: tuple[str, ...]) -> JSON:
+    return {"get": _operation(operation_id, summary, {
+        "200": {"description": "the provenance object: one attestation bundle whose publisher "
+                               "is the trusted publisher the attestations verified against",
+                "content": {INTEGRITY_TYPE: {"schema": _ref("schemas", "Provenance")}}},
+        "404": _problem(NotFound, "no such file here, or it has no attestations")},
+        parameters=(*parameters, "project_path", "version_path", "filename"), secured=False)}
 
 
 def _legacy_operation(operation_id: str, summary: str) -> JSON:
@@ -329,6 +345,7 @@ def _parameters() -> JSON:
         "token": path("token", "^[A-Za-z0-9_-]{43}$", "the session-token of a stage preview"),
         "project_path": path("project", NAME_PATTERN, "a project name"),
         "filename": path("filename", FILENAME_PATTERN, "a distribution file name"),
+        "version_path": path("version", r"^[A-Za-z0-9._+!-]+$", "a version (PEP 440)"),
         "project": query("project", {"type": "string"}, "only this project's sessions"),
         "status": query("status", {"type": "string", "enum": [
             "open", "processing", "published", "error", "canceled"]}, "only sessions in it"),
@@ -384,6 +401,11 @@ def _schemas() -> JSON:
                     "type": "object", "required": ["id"],
                     "properties": {"id": {"type": "string"}, "release-digest": digest}}]}},
             "allow-secrets": {"type": "boolean"}}),
+        "Provenance": {"type": "object", "required": ["version", "attestation_bundles"],
+                       "properties": {"version": {"type": "integer", "enum": [1]},
+                                      "attestation_bundles": {"type": "array", "items": {
+                                          "type": "object",
+                                          "required": ["publisher", "attestations"]}}}},
         "Session": {"type": "object", "required": ["meta", "id", "status", "links", "files"],
                     "properties": {
                         "meta": meta, "id": {"type": "string"}, "name": {"type": "string"},

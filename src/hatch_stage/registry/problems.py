@@ -38,6 +38,13 @@ class BadRequest(Problem):
     """The request is malformed or names something invalid."""
 
 
+class ProvenanceRefused(BadRequest):
+    """Attestations that do not verify against the project's trusted publishers; nothing of
+    the request was stored."""
+
+    code = "provenance_refused"
+
+
 class Unauthorized(Problem):
     """No credentials, or credentials the registry does not accept."""
 

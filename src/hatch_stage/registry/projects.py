@@ -9,11 +9,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from packaging.utils import canonicalize_name
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.engine import Row
 
+from ..errors import ConfigError
+from ..provenance import PublisherIdentity
+from ..urls import is_loopback
 from . import schema
 from .problems import BadRequest, NotFound
 from .sealing import Sealer
@@ -23,7 +27,6 @@ from .views import ProjectSettings, Publisher
 #: a PEP 508 name (matched whole: ``$`` would let a trailing newline through), at most 200
 #: characters as the database keeps them
 _PROJECT_NAME = re.compile(r"[A-Z0-9]([A-Z0-9._-]{0,198}[A-Z0-9])?", re.IGNORECASE)
-_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}")
 
 
 def is_project_name(name: str) -> bool:
@@ -40,7 +43,23 @@ def normalize(name: str) -> str:
 
 def _publisher(row: Row[Any]) -> Publisher:
     return Publisher(row.id, row.project, row.issuer, row.repository, row.workflow,
-                     row.environment, row.jwks)
+                     row.environment, row.jwks, row.kind or "github", row.email or "")
+
+
+def check_fetch_url(url: str, what: str) -> str:
+    """``url`` if the registry may fetch from it (or send a token to it): https, or plain
+    http only on this machine's loopback; :class:`BadRequest` naming ``what`` otherwise."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        host = None
+    if host and parts.scheme == "https":
+        return url
+    if host and parts.scheme == "http" and is_loopback(host):
+        return url
+    raise BadRequest(f"{what} {url!r} must be an https:// URL (plain http:// only on this "
+                     "machine's loopback, such as http://127.0.0.1:8080/)")
 
 
 class Projects:
@@ -58,7 +77,7 @@ class Projects:
             token = self.sealer.open(token, f"the upstream token of project {row.name!r}")
         return ProjectSettings(row.name, row.display_name, bool(row.require_staging),
                                bool(row.allow_direct_publish), row.upstream_url,
-                               row.upstream_user, token)
+                               row.upstream_user, token, row.upstream_attestations is not False)
 
     def ensure(self, connection: Connection, name: str) -> str:
         """Create the project row if missing (inside a write transaction); the normalized name."""
@@ -85,13 +104,13 @@ class Projects:
     def configure(self, name: str, **changes: Any) -> ProjectSettings:
         """Change a project's policy; ``changes`` are ProjectSettings field names."""
         allowed = {"require_staging", "allow_direct_publish", "upstream_url", "upstream_user",
-                   "upstream_token"}
+                   "upstream_token", "upstream_attestations"}
         unknown = set(changes) - allowed
         if unknown:
             raise BadRequest(f"unknown project setting(s): {', '.join(sorted(unknown))}")
         url = changes.get("upstream_url")
-        if url and not url.startswith(("http://", "https://")):
-            raise BadRequest(f"upstream URL {url!r} must start with http:// or https://")
+        if url:
+            check_fetch_url(url, "upstream URL")
         if changes.get("upstream_token") is not None:
             changes["upstream_token"] = self.sealer.seal(changes["upstream_token"])
         with self.db.write() as connection:
@@ -108,24 +127,30 @@ class Projects:
 
     # trusted publishers -----------------------------------------------------------------
 
-    def add_publisher(self, project: str, *, issuer: str, repository: str, workflow: str,
-                      environment: str | None, jwks: str) -> Publisher:
-        """Let a CI workflow mint stage tokens for ``project``."""
+    def add_publisher(self, project: str, identity: PublisherIdentity, jwks: str) -> Publisher:
+        """Trust ``identity`` for ``project``: its CI jobs may mint stage tokens, and its
+        attestations are accepted for the project's files. ``jwks`` is where the issuer's
+        signing keys are (a file, or an https URL)."""
+        issuer = identity.issuer_url
         if not issuer.startswith("https://"):
             raise BadRequest(f"issuer {issuer!r} must be an https:// URL")
-        if not _REPOSITORY.fullmatch(repository):
-            raise BadRequest(f"repository {repository!r} must look like owner/name")
-        if "/" in workflow or not workflow.endswith((".yml", ".yaml")):
-            raise BadRequest(f"workflow {workflow!r} must be a workflow file name like release.yml")
+        try:
+            identity.check()
+        except ConfigError as error:
+            raise BadRequest(str(error)) from None
+        if "://" in jwks:
+            check_fetch_url(jwks, "JWKS URL")
         with self.db.write() as connection:
             name = self.ensure(connection, project)
             result = connection.execute(insert(schema.publishers).values(
-                project=name, issuer=issuer.rstrip("/"), repository=repository,
-                workflow=workflow, environment=environment or None, jwks=jwks,
-                created_at=int(self.clock())))
+                project=name, kind=identity.kind, issuer=issuer,
+                repository=identity.repository, workflow=identity.workflow,
+                environment=identity.environment or None, email=identity.email or None,
+                jwks=jwks, created_at=int(self.clock())))
             publisher_id = result.inserted_primary_key[0] if result.inserted_primary_key else 0
-        return Publisher(int(publisher_id), name, issuer.rstrip("/"), repository, workflow,
-                         environment or None, jwks)
+        return Publisher(int(publisher_id), name, issuer, identity.repository,
+                         identity.workflow, identity.environment or None, jwks, identity.kind,
+                         identity.email)
 
     def publishers(self, project: str | None = None, issuer: str | None = None) -> list[Publisher]:
         query = select(schema.publishers).order_by(schema.publishers.c.id)

@@ -2,15 +2,17 @@
 the legacy upload API) before it shows as published here.
 
 Each file goes as one streamed multipart request (the file is never read into memory) with
-the core metadata fields read from the file itself, the way twine sends them. Connection
-errors, timeouts, 429 and 5xx answers are retried a bounded number of times
-(:mod:`hatch_stage.http`); any other refusal fails the promotion with the upstream's message.
-Attestations are not forwarded: PyPI accepts them only from trusted publishers.
+the core metadata fields read from the file itself, the way twine sends them, and its
+verified PEP 740 attestations as a JSON array in the ``attestations`` field, as twine sends
+them with ``--attestations``. Connection errors, timeouts, 429 and 5xx answers are retried a
+bounded number of times (:mod:`hatch_stage.http`); any other refusal fails the promotion with
+the upstream's message.
 """
 
 from __future__ import annotations
 
 import email.parser
+import json
 import secrets
 import tarfile
 import zipfile
@@ -23,8 +25,9 @@ import httpx2
 
 from .. import http
 from .blobs import BlobStore
-from .problems import UpstreamFailed
-from .views import ProjectSettings, SessionView
+from .problems import BadRequest, UpstreamFailed
+from .projects import check_fetch_url
+from .views import FileView, ProjectSettings, SessionView
 
 #: the largest metadata file read from an artifact
 METADATA_LIMIT = 1 << 20
@@ -58,8 +61,10 @@ def _metadata_bytes(path: Path, filename: str) -> bytes:
     raise UpstreamFailed(f"{filename} has no core metadata file to promote it with")
 
 
-def form_fields(path: Path, filename: str, sha256: str) -> list[tuple[str, str]]:
-    """The legacy upload form fields for one file, metadata read from the file."""
+def form_fields(path: Path, file: FileView, attestations: bool = True) -> list[tuple[str, str]]:
+    """The legacy upload form fields for one file, metadata read from the file (and its
+    verified attestations, with ``attestations``)."""
+    filename, sha256 = file.filename, file.sha256
     message = email.parser.BytesParser().parsebytes(_read_metadata(path, filename))
     fields: list[tuple[str, str]] = [(":action", "file_upload"), ("protocol_version", "1")]
     for key, value in message.items():
@@ -74,6 +79,9 @@ def form_fields(path: Path, filename: str, sha256: str) -> list[tuple[str, str]]
         ("pyversion", filename[:-4].split("-")[-3] if wheel else "source"),
         ("sha256_digest", sha256),
     ]
+    if attestations and file.provenance is not None:
+        fields.append(("attestations", json.dumps([dict(item)
+                                                   for item in file.provenance.attestations])))
     return fields
 
 
@@ -89,9 +97,10 @@ def _multipart(fields: list[tuple[str, str]], filename: str, stream: IO[bytes],
     )
 
 
-def _upload(client: httpx2.Client, settings: ProjectSettings, path: Path, filename: str,
-            sha256: str) -> None:
-    fields = form_fields(path, filename, sha256)
+def _upload(client: httpx2.Client, settings: ProjectSettings, path: Path,
+            file: FileView) -> None:
+    filename = file.filename
+    fields = form_fields(path, file, settings.upstream_attestations)
     boundary = secrets.token_hex(16)
     with path.open("rb") as stream:
         length = _multipart(fields, filename, stream, boundary).headers["Content-Length"]
@@ -119,11 +128,15 @@ def promote(settings: ProjectSettings, session: SessionView, blobs: BlobStore) -
     first one refused (files already sent stay upstream: the legacy API has no transaction)."""
     files = sorted((file for file in session.files if file.status == "completed"),
                    key=lambda file: (not file.filename.endswith(".whl"), file.filename))
+    try:  # an upstream set before plain-http URLs were refused
+        check_fetch_url(str(settings.upstream_url), "upstream URL")
+    except BadRequest as error:
+        raise UpstreamFailed(str(error)) from None
     with http.client() as client:
         for file in files:
             try:
                 with blobs.local_file(file.sha256, file.filename) as path:
-                    _upload(client, settings, path, file.filename, file.sha256)
+                    _upload(client, settings, path, file)
             except FileNotFoundError:
                 raise UpstreamFailed(f"{file.filename} is missing from the registry's store"
                                      ) from None

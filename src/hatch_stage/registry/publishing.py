@@ -224,7 +224,7 @@ def _commit(ctx: Context, connection: Connection, principal: Principal,
         connection.execute(insert(schema.released).values(
             filename=file.filename, project=row.project, version=row.version,
             sha256=file.sha256, size=file.size, attestations=file.attestations,
-            session_id=session_id, published_at=now))
+            provenance=file.provenance, session_id=session_id, published_at=now))
     _set_status(ctx, connection, session_id, "published", None)
     history.record(ctx, connection, session_id, principal, "published")
     return records.session_view(connection, records.fresh(connection, session_id), ctx.clock())

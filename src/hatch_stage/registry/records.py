@@ -21,8 +21,9 @@ from sqlalchemy.engine import Row
 
 from ..digest import release_digest
 from ..models import Check, Finding
+from ..provenance import SignedBy
 from . import schema
-from .views import Event, FileView, ReleasedFile, SessionView, ValidationReport
+from .views import Event, FileView, Provenance, ReleasedFile, SessionView, ValidationReport
 
 #: the reason a session that outlived ``expires-at`` shows
 EXPIRED = "the session expired before it was published"
@@ -43,12 +44,24 @@ def from_json(kind: type[_Record], items: Iterable[Any]) -> tuple[_Record, ...]:
     return tuple(kind(**{k: v for k, v in item.items() if k in names}) for item in items)
 
 
+def provenance(row: Row[Any]) -> Provenance | None:
+    """A file's verified attestations (a files or released_files row); None without any, or
+    for attestations an older version stored without verifying them."""
+    if not row.provenance or not row.attestations:
+        return None
+    record = json.loads(row.provenance)
+    return Provenance(SignedBy.from_json(record["publisher"]),
+                      tuple(record.get("predicate_types", ())),
+                      tuple(json.loads(row.attestations)))
+
+
 def file_view(row: Row[Any], expires_at: int, *, replaced: bool = False) -> FileView:
     return FileView(
         id=row.id, session_id=row.session_id, filename=row.filename, size=row.size,
         hashes=json.loads(row.hashes), status=row.status, received=bool(row.received),
-        has_attestations=row.attestations is not None, reason=row.reason, expires_at=expires_at,
+        reason=row.reason, expires_at=expires_at,
         findings=from_json(Finding, json.loads(row.findings or "[]")), replaced=replaced,
+        provenance=provenance(row),
     )
 
 
@@ -174,7 +187,7 @@ def release_key(filename: str) -> str | None:
 
 def released_view(row: Row[Any]) -> ReleasedFile:
     return ReleasedFile(row.filename, row.project, row.version, row.sha256, row.size,
-                        row.published_at, row.attestations)
+                        row.published_at, provenance(row))
 
 
 def reserved_elsewhere(connection: Connection, filename: str, session_id: str) -> bool:

@@ -203,10 +203,10 @@ def _review_page(request: Request, web: WebSession, review: Review,
 
 
 def _provenance(review: Review) -> list[dict[str, Any]]:
-    """What the session carries about where each file came from. Today: whether PEP 740
-    attestations came with it; their verification (who built it, from which workflow) is
-    shown here once the registry records it."""
-    return [{"filename": file.filename, "attested": file.has_attestations}
+    """Who built each file, as the registry verified its PEP 740 attestations when they
+    arrived (against the project's trusted publishers); None where none came."""
+    return [{"filename": file.filename,
+             "signed_by": file.provenance.signed_by.describe() if file.provenance else None}
             for file in review.session.files if file.status == "completed"]
 
 

@@ -63,6 +63,8 @@ projects = Table(
     Column("upstream_user", String(200)),
     Column("upstream_token", Text),
     Column("created_at", BigInteger, nullable=False),
+    # whether promotion sends the files' attestations upstream (version 4; NULL: it does)
+    Column("upstream_attestations", Boolean),
 )
 
 publishers = Table(
@@ -75,6 +77,11 @@ publishers = Table(
     Column("environment", String(200)),
     Column("jwks", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    # github, gitlab or google (version 4; NULL in older rows means github). GitLab keeps
+    # the project path in repository and the CI file path in workflow; Google leaves both ""
+    Column("kind", String(16)),
+    # the Google Cloud service account (version 4)
+    Column("email", String(320)),
 )
 
 tokens = Table(
@@ -142,6 +149,9 @@ files = Table(
     Column("created_at", BigInteger, nullable=False),
     # what the registry's inspection found in a completed file, a JSON array (version 2)
     Column("findings", Text),
+    # whom the attestations verified against, JSON {"publisher", "predicate_types"} (version
+    # 4); attestations without it were stored unverified by an older version and are ignored
+    Column("provenance", Text),
 )
 Index(
     "one_live_file_per_name", files.c.session_id, files.c.filename, unique=True,
@@ -160,6 +170,8 @@ released = Table(
     Column("attestations", Text),
     Column("session_id", String(36)),
     Column("published_at", BigInteger, nullable=False),
+    # as files.provenance (version 4)
+    Column("provenance", Text),
 )
 
 used_jwts = Table(
@@ -223,15 +235,35 @@ def _hardening_v3(connection: Connection) -> None:
                        .values(created_us=sessions.c.created_at * 1_000_000))
     if connection.dialect.name == "postgresql":  # SQLite does not enforce VARCHAR lengths
         connection.execute(text("ALTER TABLE users ALTER COLUMN totp_secret TYPE TEXT"))
+
+
 def _web_sessions_v4(connection: Connection) -> None:
     # the review page's sign-ins; only adds what is missing, so it runs in any order with
     # other branches' steps
     web_sessions.create(connection, checkfirst=True)
 
 
+def add_missing_column(connection: Connection, table: Table, name: str) -> None:
+    """Add ``table``'s column ``name`` as this version defines it, unless it is there (so an
+    upgrade step can run after, before or twice alongside another branch's steps)."""
+    if name not in _columns(connection, table):
+        column = table.c[name]
+        kind = column.type.compile(dialect=connection.dialect)
+        connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}"))
+
+
+def _provenance_v5(connection: Connection) -> None:
+    # publisher kinds beyond GitHub, and what attestations verified against (issue 10)
+    for table, name in ((publishers, "kind"), (publishers, "email"), (files, "provenance"),
+                        (released, "provenance"), (projects, "upstream_attestations")):
+        add_missing_column(connection, table, name)
+    connection.execute(update(publishers).where(publishers.c.kind.is_(None))
+                       .values(kind="github"))
+
+
 #: upgrades in order; UPGRADES[n] brings a database from version n + 1 to n + 2 (a new
 #: database is created at the current version by :func:`create`)
 UPGRADES: tuple[Callable[[Connection], None], ...] = (_history_v2, _hardening_v3,
-                                                     _web_sessions_v4)
+                                                     _web_sessions_v4, _provenance_v5)
 #: the schema version this code writes
 SCHEMA_VERSION = 1 + len(UPGRADES)

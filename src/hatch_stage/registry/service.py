@@ -45,7 +45,7 @@ from .sealing import Sealer
 from .settings import RegistrySettings
 from .storage import Database
 from .trust import Minted, TrustedPublishing
-from .views import Approval, FileView, Principal, ReleasedFile, SessionView
+from .views import Approval, FileView, Principal, Provenance, ReleasedFile, SessionView
 from .websessions import WebSession
 
 __all__ = ["Approval", "Registry", "RegistrySettings"]
@@ -242,3 +242,10 @@ class Registry:
 
     def display_name(self, project: str) -> str | None:
         return index.display_name(self.context, project)
+
+    def provenance(self, project: str, version: str, filename: str,
+                   stage_token: str | None = None) -> Provenance:
+        """A file's verified provenance (the Integrity API; with ``stage_token``, as that
+        stage preview shows it). ``.object()`` is the PEP 740 provenance object;
+        ``.signed_by`` who signed it (what a review page shows)."""
+        return index.provenance(self.context, project, version, filename, stage_token)

@@ -37,3 +37,6 @@ class RegistrySettings:
     disabled_rules: tuple[str, ...] = ()
     #: the archive bounds staged files are read under: the client's defaults
     limits: ScanLimits = field(default_factory=ScanLimits)
+    #: verify attestations against Sigstore's staging instance instead of production (for
+    #: testing with attestations signed there; ``serve --sigstore-staging``)
+    sigstore_staging: bool = False

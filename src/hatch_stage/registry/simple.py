@@ -5,7 +5,10 @@ previews, and the file downloads behind them.
 - ``/stage/<session-token>/`` and ``/stage/<session-token>/<project>/``: the live index with
   the session's completed files added; ``/stage/<session-token>/files/<filename>``
 
-Links are relative, so the index works behind a proxy that mounts it under a prefix.
+Links are relative, so the index works behind a proxy that mounts it under a prefix. A file
+with verified attestations carries its provenance URL (PEP 740: ``provenance`` in JSON,
+``data-provenance`` in HTML, API version 1.3), fully qualified as the PEP asks, pointing at
+the Integrity API of the same index (:mod:`.integrity`).
 """
 
 from __future__ import annotations
@@ -29,12 +32,12 @@ from .documents import rfc3339
 from .problems import NotFound, Problem
 from .projects import is_project_name
 from .views import SessionView
-from .web import call, registry_of
+from .web import call, registry_of, urls_of
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 HTML_TYPE = "application/vnd.pypi.simple.v1+html"
-#: API version the pages declare (1.1: sizes, upload times, versions)
-API_VERSION = "1.1"
+#: API version the pages declare (1.1: sizes, upload times, versions; 1.3: provenance)
+API_VERSION = "1.3"
 
 
 class NotAcceptable(Problem):
@@ -52,6 +55,8 @@ class Link:
     sha256: str
     size: int
     uploaded_at: int
+    #: the Integrity API URL of its provenance, when it has verified attestations
+    provenance: str | None = None
 
     @property
     def version(self) -> str:
@@ -87,43 +92,53 @@ def negotiate(request: Request) -> str:
     return best
 
 
-def _page(request: Request, title: str, anchors: Sequence[tuple[str, str]], document: dict[
-        str, object]) -> Response:
+def _page(request: Request, title: str, anchors: Sequence[tuple[str, str, str | None]],
+          document: dict[str, object]) -> Response:
     kind = negotiate(request)
     headers = {"Vary": "Accept"}
     if kind == JSON_TYPE:
         return JSONResponse({"meta": {"api-version": API_VERSION}, **document},
                             headers=headers, media_type=JSON_TYPE)
-    links = "\n".join(f'    <a href="{html.escape(href)}">{html.escape(text)}</a><br/>'
-                      for href, text in anchors)
+    links = "\n".join(f'    <a href="{html.escape(href)}"{_provenance_attribute(provenance)}>'
+                      f'{html.escape(text)}</a><br/>' for href, text, provenance in anchors)
     body = (f'<!DOCTYPE html>\n<html>\n  <head>\n    <meta name="pypi:repository-version" '
             f'content="{API_VERSION}">\n    <title>{html.escape(title)}</title>\n  </head>\n'
             f"  <body>\n    <h1>{html.escape(title)}</h1>\n{links}\n  </body>\n</html>\n")
     return HTMLResponse(body, headers=headers, media_type=kind)
 
 
+def _provenance_attribute(url: str | None) -> str:
+    return f' data-provenance="{html.escape(url)}"' if url else ""
+
+
 def _root_page(request: Request, names: list[str]) -> Response:
-    anchors = [(f"{canonicalize_name(name)}/", name) for name in names]
+    anchors = [(f"{canonicalize_name(name)}/", name, None) for name in names]
     return _page(request, "Simple index", anchors, {
         "projects": [{"name": name} for name in names]})
 
 
 def _project_page(request: Request, name: str, links: list[Link]) -> Response:
     links = sorted(links, key=lambda link: link.filename)
-    anchors = [(f"{link.url}#sha256={link.sha256}", link.filename) for link in links]
+    anchors = [(f"{link.url}#sha256={link.sha256}", link.filename, link.provenance)
+               for link in links]
     return _page(request, f"Links for {name}", anchors, {
         "name": str(canonicalize_name(name)),
         "versions": sorted({link.version for link in links}),
         "files": [{"filename": link.filename, "url": link.url,
                    "hashes": {"sha256": link.sha256}, "size": link.size,
-                   "upload-time": rfc3339(link.uploaded_at), "yanked": False}
+                   "upload-time": rfc3339(link.uploaded_at), "yanked": False,
+                   "provenance": link.provenance}
                   for link in links],
     })
 
 
-def _published_links(request: Request, project: str, prefix: str) -> list[Link]:
+def _published_links(request: Request, project: str, prefix: str,
+                     stage_token: str | None = None) -> list[Link]:
+    urls = urls_of(request)
     return [Link(file.filename, f"{prefix}files/{file.filename}", file.sha256, file.size,
-                 file.published_at)
+                 file.published_at,
+                 urls.provenance(file.project, file.version, file.filename, stage_token)
+                 if file.provenance else None)
             for file in registry_of(request).released_files(project)]
 
 
@@ -180,10 +195,13 @@ async def stage_project(request: Request) -> Response:
     if (redirect := _normalized(request, project)) is not None:
         return redirect
     session = await _stage(request)
-    links = await call(_published_links, request, project, "../../../")
+    links = await call(_published_links, request, project, "../../../", session.token)
     if canonicalize_name(project) == session.project:
+        urls = urls_of(request)
         staged = [Link(file.filename, f"../files/{file.filename}", file.sha256, file.size,
-                       session.updated_at)
+                       session.updated_at,
+                       urls.provenance(session.project, session.version, file.filename,
+                                       session.token) if file.provenance else None)
                   for file in session.files if file.status == "completed"]
         names = {link.filename for link in staged}
         links = [link for link in links if link.filename not in names] + staged

@@ -1,9 +1,8 @@
 """Checking what uploaders send: file names against the session's release, versions,
-declared hashes, attestations."""
+declared hashes (attestations: :mod:`.attesting`)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -52,11 +51,3 @@ def check_hashes(hashes: Any) -> dict[str, str]:
     for name in checked:
         hasher(name)
     return checked
-
-
-def attestations_json(attestations: Any) -> str:
-    if not isinstance(attestations, list) or not all(
-            isinstance(item, dict) and {"version", "verification_material", "envelope"} <= set(item)
-            for item in attestations):
-        raise BadRequest("attestations must be a JSON array of PEP 740 attestation objects")
-    return json.dumps(attestations)

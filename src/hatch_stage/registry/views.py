@@ -12,6 +12,7 @@ from typing import Literal
 
 from ..digest import release_digest
 from ..models import Check, Finding, quality_score
+from ..provenance import Kind, PublisherIdentity, SignedBy
 
 #: what a token allows: ``stage`` creates sessions and uploads; ``maintain`` also publishes
 #: and cancels (each with a one-time password)
@@ -58,7 +59,6 @@ class FileView:
     status: str
     #: the bytes are stored and verified
     received: bool
-    has_attestations: bool
     #: why the file is in error, if it is
     reason: str | None
     expires_at: int
@@ -66,10 +66,30 @@ class FileView:
     findings: tuple[Finding, ...] = ()
     #: this name held other completed bytes earlier in the session (see the history)
     replaced: bool = False
+    #: who signed its attestations, as verified when they arrived (None: no provenance)
+    provenance: Provenance | None = None
 
     @property
     def sha256(self) -> str:
         return self.hashes["sha256"]
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """A file's verified PEP 740 attestations: whom they verified against, and what they are.
+
+    :meth:`object` is the provenance object the Integrity API serves; ``signed_by`` is what a
+    reviewer is shown (kind, repository or project, workflow, ref)."""
+
+    signed_by: SignedBy
+    predicate_types: tuple[str, ...]
+    #: the attestation objects, as uploaded
+    attestations: tuple[Mapping[str, object], ...]
+
+    def object(self) -> dict[str, object]:
+        return {"version": 1, "attestation_bundles": [
+            {"publisher": self.signed_by.as_json(),
+             "attestations": [dict(item) for item in self.attestations]}]}
 
 
 @dataclass(frozen=True)
@@ -173,8 +193,8 @@ class ReleasedFile:
     sha256: str
     size: int
     published_at: int
-    #: PEP 740 attestations as a JSON array text, or None
-    attestations: str | None = None
+    #: its verified attestations, or None
+    provenance: Provenance | None = None
 
 
 @dataclass(frozen=True)
@@ -189,6 +209,9 @@ class ProjectSettings:
     upstream_user: str | None = None
     #: the upstream token; only promotion reads it, nothing prints it
     upstream_token: str | None = field(default=None, repr=False)
+    #: whether promotion sends each file's verified attestations along (PyPI takes them only
+    #: from trusted publishing, so a token upload with them is refused there)
+    upstream_attestations: bool = True
 
     def as_json(self) -> dict[str, object]:
         """For ``--json`` output: the token only as present or not."""
@@ -199,27 +222,38 @@ class ProjectSettings:
             "upstream_url": self.upstream_url,
             "upstream_user": self.upstream_user,
             "upstream_token_set": self.upstream_token is not None,
+            "upstream_attestations": self.upstream_attestations,
         }
 
 
 @dataclass(frozen=True)
 class Publisher:
-    """A trusted publisher: which CI workflow may mint stage tokens for a project."""
+    """A trusted publisher: which CI job may mint stage tokens for a project, and whose
+    attestations the registry accepts for its files."""
 
     id: int
     project: str
     #: the OIDC issuer URL, e.g. https://token.actions.githubusercontent.com
     issuer: str
-    #: owner/name of the repository
+    #: GitHub owner/name; GitLab project path; "" for Google
     repository: str
-    #: the workflow file name, e.g. release.yml
+    #: GitHub workflow file name (release.yml); GitLab CI file path; "" for Google
     workflow: str
     #: the deployment environment the job must run in, or None for any
     environment: str | None
     #: a JWKS file path or https URL with the issuer's signing keys
     jwks: str
+    kind: Kind = "github"
+    #: the Google Cloud service account's email ("" for the others)
+    email: str = ""
+
+    @property
+    def identity(self) -> PublisherIdentity:
+        return PublisherIdentity(self.kind, self.repository, self.workflow, self.environment,
+                                 self.email, self.issuer)
 
     def as_json(self) -> dict[str, object]:
-        return {"id": self.id, "project": self.project, "issuer": self.issuer,
-                "repository": self.repository, "workflow": self.workflow,
-                "environment": self.environment, "jwks": self.jwks}
+        return {"id": self.id, "project": self.project, "kind": self.kind,
+                "issuer": self.issuer, "repository": self.repository or None,
+                "workflow": self.workflow or None, "environment": self.environment,
+                "email": self.email or None, "jwks": self.jwks}

@@ -56,6 +56,8 @@ class PublishedFile:
     #: the hash the registry published for it ("sha256", "sha512", "sha1") and its hex digest
     algorithm: str
     digest: str | None
+    #: where its PEP 740 provenance object is (the index's ``provenance``), if it has one
+    provenance: str | None = None
 
 
 @dataclass(frozen=True)
@@ -168,3 +170,8 @@ class StageClient(ABC):
     def download_published(self, release: PublishedRelease,
                            directory: Path) -> builtins.list[Path]:
         """Write every file of a published release into ``directory``, digests verified."""
+
+    def provenance_object(self, url: str) -> Mapping[str, Any] | None:
+        """The PEP 740 provenance object at ``url`` (an index's Integrity API); None when the
+        registry has none there. Registries without provenance never call this."""
+        return None

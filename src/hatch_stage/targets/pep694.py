@@ -45,6 +45,9 @@ from .statuses import Advice, status_error
 
 UPLOAD_TYPE = "application/vnd.pypi.upload.v2+json"
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
+INTEGRITY_TYPE = "application/vnd.pypi.integrity.v1+json"
+#: the largest provenance object read (a real one is about 10 KB per attestation)
+PROVENANCE_LIMIT = 4 * 1024 * 1024
 META = {"api-version": "2.0"}
 ROOT = "/upload/2.0"
 OTP_HEADER = "X-Hatch-Stage-OTP"
@@ -58,7 +61,7 @@ CHECK = "hatch-stage list"
 #: more than the HTTP status does (docs/registry.md, *Problem codes*)
 PASSED_ON = frozenset({
     "changed_since_review", "digest_required", "files_not_ready", "secrets_found",
-    "invalid_file", "promotion_failed",
+    "invalid_file", "promotion_failed", "provenance_refused",
 })
 
 
@@ -349,8 +352,10 @@ class Pep694Client(StageClient):
                 continue
             url = str(httpx2.URL(self._simple_url(name)).join(str(entry.get("url", ""))))
             digest = entry.get("hashes", {}).get("sha256")
+            provenance = entry.get("provenance")
             by_version.setdefault(version, []).append(
-                PublishedFile(filename, url, "sha256", str(digest) if digest else None))
+                PublishedFile(filename, url, "sha256", str(digest) if digest else None,
+                              str(provenance) if isinstance(provenance, str) else None))
         chosen = previous_version(by_version, staged_version, against, Version)
         if chosen is None:
             return None
@@ -361,6 +366,32 @@ class Pep694Client(StageClient):
         directory.mkdir(parents=True, exist_ok=True)
         return [self._fetch(file.filename, file.url, file.digest, directory)
                 for file in release.files]
+
+    def provenance_object(self, url: str) -> Mapping[str, Any] | None:
+        what = "read a file's provenance"
+        # the token goes only to the registry itself, as for downloads
+        session = self.http if same_origin(url, self._base) else http.client()
+        response = http.send(session, "GET", url, error=RegistryError, what=what,
+                             headers={"Accept": INTEGRITY_TYPE}, stream=True)
+        try:
+            if response.status_code == 404:
+                return None
+            if response.status_code != 200:
+                response.read()
+                self._fail(response, what)
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > PROVENANCE_LIMIT:
+                    raise RegistryError(f"the provenance at {url} is larger than "
+                                        f"{PROVENANCE_LIMIT} bytes; refusing to read it")
+        finally:
+            response.close()
+        try:
+            document = json.loads(body)
+        except ValueError:
+            raise RegistryError(f"the provenance at {url} is not JSON") from None
+        return document if isinstance(document, dict) else None
 
     def open_session(self, project: Project) -> dict[str, Any]:
         """Create the release's session, or take up the open one (a rerun resumes it)."""
@@ -430,6 +461,17 @@ class Pep694Client(StageClient):
             },
         ).json()
         mechanism = started["mechanism"]
+        if attestation is not None:
+            # before the bytes: the registry verifies them against the declared sha256, so a
+            # refusal costs no upload
+            self._call(
+                "POST",
+                mechanism["attestations_url"],
+                f"attach provenance to {artifact.filename}",
+                # the registry takes a JSON array; our files hold one attestation each
+                content=json.dumps([json.loads(attestation.path.read_bytes())]),
+                headers={"Content-Type": "application/json"},
+            )
 
         def body() -> Iterator[bytes]:
             return transfer(artifact.path, artifact.filename, artifact.size)
@@ -444,15 +486,6 @@ class Pep694Client(StageClient):
                 "Content-Length": str(artifact.size),
             },
         )
-        if attestation is not None:
-            self._call(
-                "POST",
-                mechanism["attestations_url"],
-                f"attach provenance to {artifact.filename}",
-                # the registry takes a JSON array; our files hold one attestation each
-                content=json.dumps([json.loads(attestation.path.read_bytes())]),
-                headers={"Content-Type": "application/json"},
-            )
         done = self._call(
             "POST", started["links"]["complete"], f"complete {artifact.filename}", document={}
         ).json()

@@ -25,7 +25,9 @@ from . import (
     native_binary,
     opaque_blob,
     project_url_host,
+    provenance_dropped,
     pth_file,
+    publisher_changed,
     wheel_not_in_sdist,
 )
 
@@ -52,7 +54,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
       for module in (pth_file, native_binary, import_time_code, opaque_blob)),
     *(Rule(module.RULE, review_release=module.review_release)
       for module in (build_changed, console_script, dependency_added, dependency_loosened,
-                     project_url_host, wheel_not_in_sdist, install_script)),
+                     project_url_host, wheel_not_in_sdist, install_script,
+                     provenance_dropped, publisher_changed)),
 )
 #: the built-in rules by name
 RULES: dict[str, Rule] = {rule.name: rule for rule in BUILTIN_RULES}
