@@ -3,9 +3,10 @@
 It describes every route of :mod:`.app` (a test keeps the two in step): PEP 694 Upload 2.0
 with this registry's extensions (session listing, batch decisions, release digests), the
 simple repository API of the live index and the stage previews, the legacy upload API and
-PyPI's trusted-publishing exchange. Clients should still follow the ``links`` of answers
-rather than build URLs; the document is for people, generated clients and API fuzzers (the
-test suite runs schemathesis against it on both databases).
+PyPI's trusted-publishing exchange. The review page's browser routes (``/review/``, see
+:mod:`.reviewpages`) are pages for people, not API, and stay out of it. Clients should still
+follow the ``links`` of answers rather than build URLs; the document is for people, generated
+clients and API fuzzers (the test suite runs schemathesis against it on both databases).
 """
 
 from __future__ import annotations
