@@ -7,6 +7,8 @@ to a temporary file and streamed (see :mod:`hatch_stage.npm.publish`).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +29,25 @@ def _tarball(artifacts: Sequence[Artifact]) -> Artifact:
     if len(tarballs) != 1:
         raise UploadError(f"an npm release is exactly one tarball; this one has {len(tarballs)}")
     return tarballs[0]
+
+
+def _same_tarball_staged(client: NpmStageClient, stage_id: str, tarball: Artifact, name: str,
+                         version: str) -> None:
+    """Raise ``already_staged`` (as the Python target does) when the version is staged with
+    exactly this tarball, so a rerun of an interrupted workspace release takes it up; a
+    different tarball is left to the version rules (a conflict)."""
+    staged = client.view(stage_id).digest or ""
+    sha1, sha512 = hashlib.sha1(), hashlib.sha512()  # npm's shasum and integrity
+    with tarball.path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            sha1.update(chunk)
+            sha512.update(chunk)
+    ours = (f"sha1:{sha1.hexdigest()}", "sha512-" + base64.b64encode(sha512.digest()).decode())
+    if staged in ours:
+        already = UploadError(f"{name}@{version} is already staged as {stage_id} (approve or "
+                              "reject it first)", code="already_staged")
+        already.data = {"stageId": stage_id}
+        raise already
 
 
 @impl
@@ -53,6 +74,8 @@ def hatch_stage_upload(
     with NpmStageClient(url, credentials) as client:
         # trusted-publishing tokens may publish but not list; the registry still answers 409
         staged = {} if credentials.source == "oidc" else client.staged_versions(name)
+        if version in staged:
+            _same_tarball_staged(client, staged[version], tarball, name, version)
         tag = check_release(name, version, config.tag, client.packument(name), staged,
                             allow_lower=config.allow_lower)
         with tempfile.TemporaryDirectory(prefix="hatch-stage-npm-") as scratch:
