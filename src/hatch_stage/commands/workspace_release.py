@@ -147,7 +147,7 @@ def run(args: argparse.Namespace, *, dry_run: bool, command: str) -> int:
         credentials = where.credentials(release)
         _stage_all(release, where, credentials)
         group = _group(release, where.client(credentials))
-    return _report(args, release, dry_run=False, group=group)
+        return _report(args, release, dry_run=False, group=group)
 
 
 def _keep(release: ReleaseSet, out: Any) -> None:
