@@ -80,15 +80,22 @@ def keyboard(monkeypatch: pytest.MonkeyPatch, user: User) -> list[str]:
     return prompts
 
 
+def staged_workspace(registry: Registry, root: Path, prefix: str,
+                     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                     ) -> tuple[dict[str, str], dict[str, Any]]:
+    """:func:`workspace`, staged by ``publish --workspace`` as pat; names and the document."""
+    names = workspace(registry, root, prefix)
+    monkeypatch.setenv("NPM_TOKEN", registry.users["pat"].token)
+    status, staged = cli(capsys, registry, root, "publish", "--workspace", "--yes")
+    assert status == 0, staged
+    return names, staged
+
+
 def test_a_pnpm_workspace_is_staged_and_approved_in_dependency_order(
         npm_env: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     root = tmp_path / "monorepo"
-    names = workspace(npm_env, root, "hs-ws15")
-    monkeypatch.setenv("NPM_TOKEN", npm_env.users["pat"].token)
-
-    status, staged = cli(capsys, npm_env, root, "publish", "--workspace", "--yes")
-    assert status == 0, staged
+    names, staged = staged_workspace(npm_env, root, "hs-ws15", monkeypatch, capsys)
     assert staged["order"] == [names[role] for role in ROLES]
     skipped = {member["name"]: member["reason"] for member in staged["members"]
                if member["state"] == "skipped"}
@@ -134,10 +141,7 @@ def test_when_the_second_approval_fails_the_report_says_what_is_live(
         npm_env: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     root = tmp_path / "monorepo"
-    names = workspace(npm_env, root, "hs-ws15p")
-    monkeypatch.setenv("NPM_TOKEN", npm_env.users["pat"].token)
-    status, staged = cli(capsys, npm_env, root, "publish", "--workspace", "--yes")
-    assert status == 0, staged
+    names, staged = staged_workspace(npm_env, root, "hs-ws15p", monkeypatch, capsys)
     group, ids = staged["group"]["id"], staged["group"]["stageIds"]
     maya = npm_env.users["maya"]
     monkeypatch.setenv("NPM_TOKEN", maya.token)

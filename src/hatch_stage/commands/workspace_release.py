@@ -13,15 +13,17 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-from typing import Any
+from pathlib import Path
 
 from rich.markup import escape
 
 from .. import config as config_module
+from ..config import Config
 from ..errors import AuthError, ConfigError, HatchStageError
 from ..models import Credentials
 from ..output import console, emit_json, is_terminal, stderr
 from ..project import detect_target
+from ..registry_choice import ChosenRegistry, public_preview, resolve_registry
 from ..release_set import members, plan
 from ..release_set.plan import ReleaseSet
 from ..release_set.published import NpmRegistry, Offline, PublishedVersions, PythonIndex
@@ -61,36 +63,34 @@ def check_flags(args: argparse.Namespace) -> None:
 class _Target:
     """Where the workspace release goes: the registry, how to read it and how to stage."""
 
-    def __init__(self, args: argparse.Namespace, target: str, root_config: Any,
-                 workspace_root: Any) -> None:
+    def __init__(self, args: argparse.Namespace, target: str, root_config: Config,
+                 workspace_root: Path) -> None:
         self.target = target
-        self.chosen: Any = None
+        self.chosen: ChosenRegistry | None = None
         if target == "npm":
             from ..npm.npmrc import configured_registry
 
             self.url = configured_registry(root_config.registry, workspace_root, None)
             self.label = self.url
         else:
-            from ..registry_choice import resolve_registry
-
             self.chosen = resolve_registry(root_config)
             self.url, self.label = self.chosen.url, self.chosen.label
         args.error_registry = self.label
 
-    def published(self, offline: bool, workspace_root: Any) -> PublishedVersions:
+    def published(self, offline: bool, workspace_root: Path) -> PublishedVersions:
         if offline:
             return Offline()
-        if self.target == "npm":
+        if self.chosen is None:
             return NpmRegistry(self.url, workspace_root)
         return PythonIndex(self.url, self.chosen.credentials, self.label)
 
     def credentials(self, release: ReleaseSet) -> Credentials | None:
         """One token for every Python release (found once: one trusted-publishing exchange);
         npm's come per package from its plugins (npm exchanges OIDC tokens per package)."""
-        if self.target == "npm":
+        if self.chosen is None:
             return None
         if self.chosen.credentials is not None:
-            return self.chosen.credentials  # type: ignore[no-any-return]
+            return self.chosen.credentials
         first = release.releasing[0].pipeline
         assert first is not None
         found: Credentials | None = first.hook.hatch_stage_auth(
@@ -102,7 +102,7 @@ class _Target:
         return found
 
     def client(self, credentials: Credentials | None) -> StageClient:
-        if self.target == "npm":
+        if self.chosen is None:
             from ..targets.npm import NpmStageClient
 
             return NpmStageClient(self.url, None)
@@ -113,8 +113,6 @@ class _Target:
         return Pep694Client(self.url, credentials, self.label, public)
 
     def preview(self, url: str) -> str:
-        from ..registry_choice import public_preview
-
         return public_preview(self.chosen, url) if self.chosen is not None and url else url
 
 
@@ -150,7 +148,7 @@ def run(args: argparse.Namespace, *, dry_run: bool, command: str) -> int:
         return _report(args, release, dry_run=False, group=group)
 
 
-def _keep(release: ReleaseSet, out: Any) -> None:
+def _keep(release: ReleaseSet, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for entry in release.releasing:
         for artifact in entry.report.artifacts if entry.report else ():

@@ -7,8 +7,6 @@ to a temporary file and streamed (see :mod:`hatch_stage.npm.publish`).
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,7 +17,7 @@ from ..hookspecs import impl
 from ..models import Artifact, Attestation, Credentials, Project, StagedRelease
 from ..npm.npmrc import configured_registry
 from ..npm.publish import write_document
-from ..npm.tarball import read_packed
+from ..npm.tarball import identifiers, read_packed
 from ..npm.versions import check_release
 from ..targets.npm import NpmStageClient
 
@@ -36,16 +34,10 @@ def _same_tarball_staged(client: NpmStageClient, stage_id: str, tarball: Artifac
     """Raise ``already_staged`` (as the Python target does) when the version is staged with
     exactly this tarball, so a rerun of an interrupted workspace release takes it up; a
     different tarball is left to the version rules (a conflict)."""
-    staged = client.view(stage_id).digest or ""
-    sha1, sha512 = hashlib.sha1(), hashlib.sha512()  # npm's shasum and integrity
-    with tarball.path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            sha1.update(chunk)
-            sha512.update(chunk)
-    ours = (f"sha1:{sha1.hexdigest()}", "sha512-" + base64.b64encode(sha512.digest()).decode())
-    if staged in ours:
-        already = UploadError(f"{name}@{version} is already staged as {stage_id} (approve or "
-                              "reject it first)", code="already_staged")
+    if client.view(stage_id).digest in identifiers(tarball.path):
+        already = UploadError(f"{name}@{version} is already staged (stage id {stage_id}) with "
+                              "exactly this tarball: approve or reject it first",
+                              code="already_staged")
         already.data = {"stageId": stage_id}
         raise already
 

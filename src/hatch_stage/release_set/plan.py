@@ -18,6 +18,7 @@ from typing import Any
 from packaging.version import InvalidVersion
 
 from .. import config as config_module
+from ..config import Config
 from ..errors import HatchStageError
 from ..models import Project
 from ..pipeline import Pipeline, StageReport
@@ -95,11 +96,11 @@ class ReleaseSet:
         return found
 
 
-def _member_config(member: Member, flags: Mapping[str, Any], command: str) -> Any:
+def _member_config(member: Member, flags: Mapping[str, Any], command: str) -> Config:
     return config_module.load(member.directory, flags).replace(command=command)
 
 
-def _version(member: Member, target: str, config: Any) -> str:
+def _version(member: Member, target: str, config: Config) -> str:
     if target == "npm":
         return str(load_project(member.directory, config).version)
     return member_version(member.directory, config)
@@ -122,7 +123,8 @@ def prepare(workspace: Workspace, chosen: list[Member], left_out: list[tuple[Mem
             entry.report = entry.pipeline.prepare([], workdir / member.key.replace("/", "+"),
                                                   dry_run=dry_run)
             entry.version = entry.pipeline.project.version or entry.version
-            published.check_release(member.name, entry.version, config)
+            published.check_release(member.name, entry.version, config,
+                                    entry.report.artifacts)
         except (HatchStageError, InvalidVersion) as error:
             entry.problems.append((getattr(error, "code", "invalid_version"), str(error)))
     release = ReleaseSet(workspace, [entries[member.key] for member in workspace.members],

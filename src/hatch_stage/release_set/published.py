@@ -11,15 +11,15 @@ one. ``--offline`` reads nothing: every chosen member is then part of the releas
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
 from ..config import Config
-from ..errors import AuthError
-from ..models import Credentials
+from ..errors import AuthError, HatchStageError
+from ..models import Artifact, Credentials
 
 
 class PublishedVersions(ABC):
@@ -36,8 +36,10 @@ class PublishedVersions(ABC):
         return version in self.versions(name)
 
     @abstractmethod
-    def check_release(self, name: str, version: str, config: Config) -> None:
-        """Raise an ``UploadError`` when ``version`` may not be staged (the version rules)."""
+    def check_release(self, name: str, version: str, config: Config,
+                      artifacts: Sequence[Artifact] = ()) -> None:
+        """Raise an ``UploadError`` when ``version`` (packed as ``artifacts``) may not be
+        staged (the version rules)."""
 
 
 class Offline(PublishedVersions):
@@ -46,7 +48,8 @@ class Offline(PublishedVersions):
     def versions(self, name: str) -> list[str]:
         return []
 
-    def check_release(self, name: str, version: str, config: Config) -> None:
+    def check_release(self, name: str, version: str, config: Config,
+                      artifacts: Sequence[Artifact] = ()) -> None:
         return None
 
 
@@ -72,7 +75,9 @@ class PythonIndex(PublishedVersions):
             return version in self.versions(name)
         return any(_same(found, wanted) for found in self.versions(name))
 
-    def check_release(self, name: str, version: str, config: Config) -> None:
+    def check_release(self, name: str, version: str, config: Config,
+                      artifacts: Sequence[Artifact] = ()) -> None:
+        # an open session of this version is taken up (its files replaced), as publish does
         from ..versions import check_release
 
         check_release(name, version, self.versions(name), config)
@@ -99,6 +104,7 @@ class NpmRegistry(PublishedVersions):
             credentials = None  # public packages read without a token
         self.registry = url
         self._client = NpmStageClient(url, credentials)
+        self._can_list = credentials is not None
         self._packuments: dict[str, Mapping[str, Any] | None] = {}
 
     def packument(self, name: str) -> Mapping[str, Any] | None:
@@ -111,8 +117,27 @@ class NpmRegistry(PublishedVersions):
         found = packument.get("versions") if packument else None
         return list(found) if isinstance(found, Mapping) else []
 
-    def check_release(self, name: str, version: str, config: Config) -> None:
+    def check_release(self, name: str, version: str, config: Config,
+                      artifacts: Sequence[Artifact] = ()) -> None:
+        """The version rules; a version staged already counts only when it is staged with
+        other contents (the same tarball is taken up when staging)."""
+        from ..npm.tarball import identifiers
         from ..npm.versions import check_release
 
-        check_release(name, version, config.tag, self.packument(name), {},
+        staged = self._staged(name)
+        if version in staged and any(artifact.kind == "npm-tarball" and self._client.view(
+                staged[version]).digest in identifiers(artifact.path) for artifact in artifacts):
+            del staged[version]
+        check_release(name, version, config.tag, self.packument(name), staged,
                       allow_lower=config.allow_lower)
+
+    def _staged(self, name: str) -> dict[str, str]:
+        """Staged version -> stage id; {} where listing needs a token there is none of."""
+        if not self._can_list:
+            return {}
+        try:
+            return self._client.staged_versions(name)
+        except HatchStageError as error:
+            if error.code in ("auth_failed", "forbidden"):
+                return {}
+            raise
