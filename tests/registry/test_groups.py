@@ -206,8 +206,8 @@ def test_one_member_changed_after_review_refuses_the_group_and_none_goes_live(
     assert all(is_live(server, name) for name in names)
 
 
-def test_a_version_2_database_gains_groups(tmp_path: Path) -> None:
-    """A store written before groups (schema 2) opens, keeps its sessions and can group them."""
+def test_a_database_from_before_groups_gains_them(tmp_path: Path) -> None:
+    """A store written before groups (schema 3) opens, keeps its sessions and can group them."""
     me = Principal.local()
     artifacts = build_release(tmp_path / "dist", "grouped", "1.0")
     with Registry.open(tmp_path / "data") as registry:
@@ -218,10 +218,10 @@ def test_a_version_2_database_gains_groups(tmp_path: Path) -> None:
             with artifact.path.open("rb") as stream:
                 registry.receive_file(me, session.id, started.id, stream)
             registry.complete_file(me, session.id, started.id)
-    with sqlite3.connect(tmp_path / "data" / "registry.db") as db:  # back to version 2
+    with sqlite3.connect(tmp_path / "data" / "registry.db") as db:  # back to version 3
         db.execute("drop table session_group_members")
         db.execute("drop table session_groups")
-        db.execute("update schema_version set version = 2")
+        db.execute("update schema_version set version = 3")
     with Registry.open(tmp_path / "data") as registry:
         group, created = registry.create_group(me, [session.id])
         assert created and [member.id for member in group.sessions] == [session.id]

@@ -15,6 +15,7 @@ only when its credentials cover every session in it.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -28,6 +29,8 @@ from .views import GroupView, Principal
 
 #: every group id starts with this, so it is never mistaken for a session id
 PREFIX = "group-"
+#: what the group ids this registry hands out look like (anything else names nothing)
+GROUP_ID = re.compile(r"group-[0-9a-f]{32}")
 #: most sessions in one group (the most one batch decision may name)
 MAX_SESSIONS = 100
 #: the statuses a listing may filter on: ``open`` means a session still awaits a decision
@@ -90,7 +93,10 @@ def get(ctx: Context, principal: Principal, group_id: str) -> GroupView:
 
 def _view(ctx: Context, connection: Connection, principal: Principal,
           group_id: str) -> GroupView:
-    row = connection.execute(select(schema.groups).where(schema.groups.c.id == group_id)).first()
+    row = None
+    if GROUP_ID.fullmatch(group_id):
+        row = connection.execute(select(schema.groups)
+                                 .where(schema.groups.c.id == group_id)).first()
     if row is None:
         raise NotFound(f"no group {group_id}")
     now = ctx.clock()
@@ -133,10 +139,11 @@ def listing(ctx: Context, principal: Principal, *, status: str | None = None, pa
 def ordered(ctx: Context, session_ids: Sequence[str]) -> list[str]:
     """``session_ids`` with those of one group in the group's order (their places among the
     others kept), so a batch is decided in dependency order however its ids were typed."""
+    known = [session_id for session_id in session_ids if records.is_session_id(session_id)]
     with ctx.db.read() as connection:
         table = schema.group_members
         places = {row.session_id: (row.group_id, row.position) for row in connection.execute(
-            select(table).where(table.c.session_id.in_(list(session_ids))))}
+            select(table).where(table.c.session_id.in_(known)))}
     result = list(session_ids)
     by_group: dict[str, list[int]] = {}
     for index, session_id in enumerate(result):

@@ -141,6 +141,11 @@ def load_session(connection: Connection, session_id: str, *, lock: bool = False)
     return connection.execute(query).first()
 
 
+def is_session_id(text: str) -> bool:
+    """Whether ``text`` has the form of the session ids this registry hands out."""
+    return bool(_SESSION_ID.fullmatch(text))
+
+
 def stage_row(connection: Connection, token: str) -> Row[Any] | None:
     """The session behind a stage preview token, if any."""
     if not _STAGE_TOKEN.fullmatch(token):
