@@ -10,6 +10,7 @@ identical re-uploads, as PyPI does) and, for the failing member, a port nobody l
 
 from __future__ import annotations
 
+import html
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 import httpx2
 import pytest
 from clitools import Run, run_cli
+from reviewpage import signed_in_client
 from stagekit import (
     Account,
     Server,
@@ -119,6 +121,52 @@ def test_groups_are_made_once_shown_in_order_and_only_to_tokens_covering_them(
     assert any(stage_id in refused.json()["detail"] for stage_id in ids[1:])
 
 
+def test_a_member_of_a_group_is_not_approved_alone(server: Server, release_factory: Any) -> None:
+    """The review page shows a grouped release's group in order, and refuses approving it
+    alone while other members await a decision, pointing to the group's approval (so an
+    ``app`` never goes live before the ``core`` it pins); so does PEP 694 publish of that one
+    session, and a batch that leaves a waiting member out. Nothing goes live and the code is
+    not spent. Rejecting a member alone works, and the rest are then approved together."""
+    names, maintainer, client, sessions = three(server, release_factory)
+    ids = [session["id"] for session in sessions]
+    group = client.post("/upload/2.0/groups", {"sessions": ids}).json()["id"]
+    http, csrf = signed_in_client(server, maintainer)  # spends the current step's code
+
+    listing = http.get("/review/").text
+    assert "group, #3" in listing and group in listing
+    page = http.get(f"/review/{ids[2]}")
+    assert page.status_code == 200, page.text
+    section = page.text.split('id="group"', 1)[1].split("</section>", 1)[0]
+    assert group in section and f"hatch-stage approve {group}" in section
+    assert [section.index(name) for name in names] == sorted(
+        section.index(name) for name in names), "the members in dependency order"
+    assert f'href="/review/{ids[0]}"' in section and "(this page)" in section
+
+    code = maintainer.otp(1)
+    refused = http.post(f"/review/{ids[2]}", headers={"Origin": server.url}, data={
+        "csrf": csrf, "action": "approve", "otp": code,
+        "release-digest": release_digest(sessions[2])})
+    assert refused.status_code == 409, refused.text
+    shown = html.unescape(refused.text)
+    assert f"approve the group with one code (hatch-stage approve {group})" in shown
+    assert ids[0] in shown and ids[1] in shown and "Nothing was published" in shown
+    alone = client.publish(sessions[2], code)
+    assert alone.status_code == 409 and group in alone.json()["detail"], alone.text
+    partial = decide(client, reviewed(*sessions[:2]), code)
+    assert partial.status_code == 409 and ids[2] in partial.json()["detail"], partial.text
+    assert not any(is_live(server, name) for name in names)
+
+    # the refusals spent nothing: the same code rejects app from the page
+    rejected = http.post(f"/review/{ids[2]}", headers={"Origin": server.url}, data={
+        "csrf": csrf, "action": "reject", "otp": code})
+    assert rejected.status_code == 303, rejected.text
+    # the rest of the group goes live together (another maintainer: the first spent its codes)
+    other = account(server, names)
+    approved = decide(server.client(other.token), reviewed(*sessions[:2]), other.otp())
+    assert approved.status_code == 200, approved.text
+    assert [is_live(server, name) for name in names] == [True, True, False]
+
+
 @pytest.fixture(scope="module")
 def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """pypiserver taking identical uploads again (``--overwrite``), as PyPI does."""
@@ -207,7 +255,10 @@ def test_one_member_changed_after_review_refuses_the_group_and_none_goes_live(
 
 
 def test_a_database_from_before_groups_gains_them(tmp_path: Path) -> None:
-    """A store written before groups (schema 3) opens, keeps its sessions and can group them."""
+    """A store written before groups (schema 5) opens, keeps its sessions and can group them;
+    the step only adds what is missing, so running it again is a no-op."""
+    before = schema.UPGRADES.index(schema._groups_v6) + 1  # the version it upgrades from
+    assert before == 5
     me = Principal.local()
     artifacts = build_release(tmp_path / "dist", "grouped", "1.0")
     with Registry.open(tmp_path / "data") as registry:
@@ -218,10 +269,10 @@ def test_a_database_from_before_groups_gains_them(tmp_path: Path) -> None:
             with artifact.path.open("rb") as stream:
                 registry.receive_file(me, session.id, started.id, stream)
             registry.complete_file(me, session.id, started.id)
-    with sqlite3.connect(tmp_path / "data" / "registry.db") as db:  # back to version 3
+    with sqlite3.connect(tmp_path / "data" / "registry.db") as db:  # back to version 5
         db.execute("drop table session_group_members")
         db.execute("drop table session_groups")
-        db.execute("update schema_version set version = 3")
+        db.execute(f"update schema_version set version = {before}")
     with Registry.open(tmp_path / "data") as registry:
         group, created = registry.create_group(me, [session.id])
         assert created and [member.id for member in group.sessions] == [session.id]
@@ -229,3 +280,6 @@ def test_a_database_from_before_groups_gains_them(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "data" / "registry.db") as db:
         assert db.execute("select version from schema_version").fetchall() == [
             (schema.SCHEMA_VERSION,)]
+        db.execute(f"update schema_version set version = {before}")  # again: a no-op
+    with Registry.open(tmp_path / "data") as registry:
+        assert registry.group(me, group.id).sessions[0].id == session.id

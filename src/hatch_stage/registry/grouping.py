@@ -6,6 +6,12 @@ records the sessions, in order, as one group, so a maintainer on any machine see
 in ``list``, reads it with ``view`` and approves it by its id. A group only names sessions:
 deciding them is the batch decision of :mod:`.publishing`, atomic on this registry.
 
+A group goes live as a whole: a session of a group is published only together with every
+other member that still awaits a decision (:func:`require_whole`), whichever way the approval
+comes (a batch, PEP 694 publish of one session, the review page), so an ``app`` never goes
+live before the ``core`` it pins. Members already published or rejected do not count: after
+rejecting one, the rest can still be approved together.
+
 A session belongs to at most one group. Grouping sessions again (a rerun of an interrupted
 workspace release) returns the existing group when it is exactly the same sessions in the
 same order; otherwise the sessions move to the new group, and a group left with no session
@@ -134,6 +140,40 @@ def listing(ctx: Context, principal: Principal, *, status: str | None = None, pa
                                  .offset(max(page, 0) * per_page).limit(per_page)).scalars()
         views = [_view(ctx, connection, principal, group_id) for group_id in list(ids)]
     return views, int(total)
+
+
+def _awaits(row: Any, now: float) -> bool:
+    """Whether a session still awaits a decision (open, in error or being published)."""
+    if row.status == "processing":
+        return True
+    return row.status in ("open", "error") and not records.is_expired(row, now)
+
+
+def require_whole(ctx: Context, connection: Connection, session_ids: Sequence[str]) -> None:
+    """Refuse to publish part of a group (see the module docstring): every member of the
+    batch's groups that awaits a decision must be in the batch. Raises :class:`Conflict`
+    naming the group, how to approve it, and the members left out."""
+    chosen = set(session_ids)
+    table = schema.group_members
+    touched = sorted(set(connection.execute(
+        select(table.c.group_id).where(table.c.session_id.in_(chosen))).scalars()))
+    now = ctx.clock()
+    for group_id in touched:
+        members = [records.fresh(connection, session_id)
+                   for session_id in _members(connection, group_id)]
+        left_out = [row for row in members if row.id not in chosen and _awaits(row, now)]
+        if not left_out:
+            continue
+        order = " -> ".join(f"{row.name} {row.version}" for row in members)
+        named = ", ".join(f"{row.name} {row.version} ({row.id})" for row in left_out)
+        raise Conflict(
+            f"these releases were staged as one group, {group_id} ({order}), and go live "
+            f"together: approve the group with one code (hatch-stage approve {group_id}). "
+            f"{named} of the group still await{'s' if len(left_out) == 1 else ''} a decision "
+            "and would not go live with this approval (reject it first to publish the rest "
+            "without it)",
+            errors=[{"source": row.id, "message": f"awaits a decision in {group_id}"}
+                    for row in left_out])
 
 
 def ordered(ctx: Context, session_ids: Sequence[str]) -> list[str]:

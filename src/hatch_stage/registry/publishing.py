@@ -13,7 +13,8 @@ or, on any failure at all (the upstream refusing or down, a file that cannot be 
 ``error`` with the reason and nothing public; a later approval retries it.
 
 Several sessions can be decided under one code (:func:`decide`), all or none: they are
-checked, and published, in one transaction. When some are promoted upstream, the whole batch
+checked, and published, in one transaction. A session of a group is published only with the
+rest of its group that awaits a decision (:func:`.grouping.require_whole`). When some are promoted upstream, the whole batch
 is promoted first (in order) and then published here in one transaction; any failure leaves
 every session of the batch in ``error``, none of them public here.
 """
@@ -110,6 +111,8 @@ def _decide(ctx: Context, principal: Principal, action: str, approvals: Sequence
                                          allow_secrets))
             else:
                 rows.append(guards.editable(ctx, connection, principal, approval.session_id))
+        if action == "publish":
+            grouping.require_whole(ctx, connection, [row.id for row in rows])
         refusal = ctx.accounts.check_otp(connection, principal, otp) if authorize else None
         if refusal is None:
             settings = [ctx.projects.get(row.name, connection) for row in rows]
