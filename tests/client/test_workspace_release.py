@@ -87,6 +87,12 @@ def test_a_workspace_is_staged_in_order_approved_with_one_code_and_installs(
                       env={"HATCH_STAGE_TOKEN": account.token})
     assert human.returncode == 0
     assert f"{core} 1.0.0 -> {lib} 1.0.0 -> {app} 1.0.0" in human.stdout
+    # each member as `view ID` shows one: its digest, who built each file, the review rules
+    for member in viewed["data"]["members"]:
+        assert f"release digest: {member['digest']}" in human.stdout
+        assert f"details: hatch-stage diff {member['stageId']}" in human.stdout
+    assert human.stdout.count("provenance: no provenance") == 6, human.stdout  # 2 files each
+    assert human.stdout.count("no flags") + human.stdout.count(" flag") >= 3
     cli.runs.extend(elsewhere.runs)  # checked for leaked secrets with the rest
 
     approved = run(elsewhere, account, "approve", group["id"], "--otp", account.otp(),

@@ -14,9 +14,10 @@ or, on any failure at all (the upstream refusing or down, a file that cannot be 
 
 Several sessions can be decided under one code (:func:`decide`), all or none: they are
 checked, and published, in one transaction. A session of a group is published only with the
-rest of its group that awaits a decision (:func:`.grouping.require_whole`). When some are promoted upstream, the whole batch
-is promoted first (in order) and then published here in one transaction; any failure leaves
-every session of the batch in ``error``, none of them public here.
+rest of its group that awaits a decision (:func:`.grouping.require_whole`). When some are
+promoted upstream, the whole batch is promoted first (in order) and then published here in
+one transaction; any failure leaves every session of the batch in ``error``, none of them
+public here.
 """
 
 from __future__ import annotations

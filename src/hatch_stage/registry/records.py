@@ -23,8 +23,15 @@ from ..digest import release_digest
 from ..models import Check, Finding
 from ..provenance import SignedBy
 from . import schema
-from .views import (Event, FileView, GroupRef, Provenance, ReleasedFile, SessionView,
-                    ValidationReport)
+from .views import (
+    Event,
+    FileView,
+    GroupRef,
+    Provenance,
+    ReleasedFile,
+    SessionView,
+    ValidationReport,
+)
 
 #: the reason a session that outlived ``expires-at`` shows
 EXPIRED = "the session expired before it was published"

@@ -45,8 +45,7 @@ from .sealing import Sealer
 from .settings import RegistrySettings
 from .storage import Database
 from .trust import Minted, TrustedPublishing
-from .views import (Approval, FileView, GroupView, Principal, Provenance, ReleasedFile,
-                    SessionView)
+from .views import Approval, FileView, GroupView, Principal, Provenance, ReleasedFile, SessionView
 from .websessions import WebSession
 
 __all__ = ["Approval", "Registry", "RegistrySettings"]
