@@ -91,7 +91,8 @@ def _refuse_broken(group: StagedGroup, action: str) -> None:
         raise RegistryError(
             f"group {group.id} cannot go live as a whole: {named} was rejected. Stage the "
             "workspace again (hatch-stage publish --workspace makes a new group), or approve "
-            "the members you still want by their ids", code="conflict")
+            "the members still waiting together by their ids (reject first any you do not "
+            "want: a registry with groups publishes none of them alone)", code="conflict")
 
 
 def run_download(args: argparse.Namespace, client: StageClient) -> int:
