@@ -213,6 +213,32 @@ def installed_release(target: Path, name: str) -> str:
     return (target / module_of(name) / "__init__.py").read_text()
 
 
+@contextlib.contextmanager
+def pypiserver(packages: Path, *options: str) -> Iterator[str]:
+    """A real pypiserver on 127.0.0.1 serving ``packages`` (uploads unauthenticated), as an
+    upstream index to promote to; its URL. ``options`` go to ``pypi-server run``."""
+    packages.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("pypi-server")), "run", "-i", "127.0.0.1",
+         "-p", str(port), "-a", ".", "-P", ".", "--disable-fallback", *options, str(packages)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        try:
+            return httpx2.get(f"{url}/simple/", timeout=1).status_code == 200
+        except httpx2.TransportError:
+            return False
+
+    try:
+        wait_until(up, 30, "pypiserver")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
 def twine_upload(url: str, token: str, artifacts: Sequence[Artifact],
                  ) -> subprocess.CompletedProcess[str]:
     """A real ``twine upload`` with an API token."""

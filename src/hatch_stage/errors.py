@@ -17,6 +17,10 @@ class HatchStageError(Exception):
     #: process exit status when this error ends a command
     exit_code = 1
 
+    #: what ``--json`` error output adds under ``data`` (say, which releases went live
+    #: before a batch stopped), or None
+    data: dict[str, object] | None = None
+
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
         if code is not None:

@@ -88,15 +88,16 @@ def report_error(
 ) -> int:
     """Print ``error`` for the user (JSON envelope or a red line) and return the exit status."""
     if as_json:
-        emit_json(
-            {
-                "success": False,
-                "target": target,
-                "registry": registry,
-                "error": redact(str(error)),
-                "error_code": error.code,
-            }
-        )
+        document: dict[str, Any] = {
+            "success": False,
+            "target": target,
+            "registry": registry,
+            "error": redact(str(error)),
+            "error_code": error.code,
+        }
+        if error.data is not None:
+            document["data"] = error.data
+        emit_json(document)
     else:
         stderr.print("[bold red]error:[/] ", end="")
         stderr.print(redact(str(error)), markup=False, highlight=False)

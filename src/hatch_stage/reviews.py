@@ -3,26 +3,18 @@
 ``hatch-stage approve ID`` binds the approval to that digest when no ``--digest`` is given,
 so what goes live is exactly what the maintainer looked at on this machine. One small JSON
 file per stage id under ``$XDG_STATE_HOME/hatch-stage/reviews`` (else
-``~/.local/state/hatch-stage/reviews``), written atomically; records older than the longest
-a stage can live (30 days) are dropped whenever a new one is written.
+``~/.local/state/hatch-stage/reviews``), kept by :mod:`hatch_stage.statefiles`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
-import os
-import re
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
-#: how long a record is kept: no staged release lives longer
-KEEP_SECONDS = 30 * 24 * 3600
-_SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+from . import statefiles
+
+KIND = "reviews"
 
 
 @dataclass(frozen=True)
@@ -41,53 +33,23 @@ class Review:
     at: float = 0.0
 
 
-def directory() -> Path:
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state).expanduser() / "hatch-stage" / "reviews"
-
-
-def _path(stage_id: str) -> Path:
-    # stage ids are checked before they get here; hash anything unusual all the same
-    name = stage_id if _SAFE_ID.match(stage_id) else hashlib.sha256(stage_id.encode()).hexdigest()
-    return directory() / f"{name}.json"
-
-
 def remember(review: Review) -> None:
     """Record ``review`` as this machine's latest review of its stage id (best effort: a
     read-only home only means approve will ask again)."""
-    target = _path(review.stage_id)
-    document = {"stage_id": review.stage_id, "registry": review.registry,
-                "digest": review.digest, "files": dict(review.files),
-                "command": review.command, "at": review.at or time.time()}
-    with contextlib.suppress(OSError):
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump(document, stream)
-            os.replace(temporary, target)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-        _prune(target.parent)
+    statefiles.write(KIND, review.stage_id, {
+        "stage_id": review.stage_id, "registry": review.registry, "digest": review.digest,
+        "files": dict(review.files), "command": review.command, "at": review.at or time.time()})
 
 
 def recall(stage_id: str) -> Review | None:
     """This machine's latest review of ``stage_id``, if there is one."""
+    document = statefiles.read(KIND, stage_id)
     try:
-        document = json.loads(_path(stage_id).read_text(encoding="utf-8"))
-        if document.get("stage_id") != stage_id or not isinstance(document.get("digest"), str):
+        if (document is None or document.get("stage_id") != stage_id
+                or not isinstance(document.get("digest"), str)):
             return None
         return Review(stage_id, str(document.get("registry", "")), document["digest"],
                       dict(document.get("files") or {}), str(document.get("command", "view")),
                       float(document.get("at", 0)))
-    except (OSError, ValueError, TypeError, AttributeError):
+    except (ValueError, TypeError, AttributeError):
         return None
-
-
-def _prune(folder: Path) -> None:
-    cutoff = time.time() - KEEP_SECONDS
-    for old in folder.glob("*.json"):
-        with contextlib.suppress(OSError):
-            if old.stat().st_mtime < cutoff:
-                old.unlink()

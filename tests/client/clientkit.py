@@ -239,6 +239,19 @@ DIFF = {
 VERDICT = {"filename": str, "status": str, "reason": str, "rebuilt": OPTIONAL_STR,
            "differences": [{"member": str, "problem": str, "staged_sha256": OPTIONAL_STR,
                             "rebuilt_sha256": OPTIONAL_STR}]}
+WORKSPACE_MEMBER = {
+    "name": str, "version": OPTIONAL_STR, "directory": str, "state": str,
+    "reason": OPTIONAL_STR, "problems": [{"code": str, "message": str}], "requires": [str],
+    "stageId": OPTIONAL_STR, "preview_url": OPTIONAL_STR, "report": (dict, None),
+}
+WORKSPACE = {
+    "success": bool, "dry_run": bool, "target": str, "registry": OPTIONAL_STR,
+    "workspace": str, "order": [str], "members": [WORKSPACE_MEMBER],
+    "group": (dict, None),
+}
+GROUP = {"id": str, "status": OPTIONAL_STR, "kept": str, "createdAt": OPTIONAL_STR,
+         "members": [{"position": int, "stageId": str, "name": str, "version": str,
+                      "status": OPTIONAL_STR, "digest": OPTIONAL_STR}]}
 SCHEMAS: dict[str, dict[str, Any]] = {
     "error": {"success": False, "target": OPTIONAL_STR, "registry": OPTIONAL_STR,
               "error": str, "error_code": str},
@@ -246,7 +259,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "publish --dry-run": {**REPORT, "dry_run": True},
     "publish": {**REPORT, "dry_run": False, "registry": str, "stageId": str, "auth": str,
                 "preview_url": str, "data": SESSION},
-    "list": {**ENVELOPE, "data": [ITEM]},
+    "list": {**ENVELOPE, "data": [{**ITEM, "group": OPTIONAL_STR}], "groups": [GROUP]},
+    "publish --workspace": WORKSPACE,
+    "view (group)": {**ENVELOPE, "groupId": str,
+                     "data": {"group": GROUP, "members": [{**ITEM, "diff": (dict, None)}]}},
     "view": {**ENVELOPE, "stageId": str, "data": {**ITEM, "diff": (dict, None)}},
     "diff": {**ENVELOPE, "stageId": str, "data": DIFF},
     "verify": {"success": bool, "target": "python", "registry": str, "stageId": str,

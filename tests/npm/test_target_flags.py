@@ -108,15 +108,16 @@ def test_registry_from_an_npm_project_goes_to_the_python_registry(
     done, listed = run(npm_project, home, "list", "--registry", url)
     assert done.returncode == 0, done.stdout + done.stderr
     assert (listed["target"], listed["registry"]) == ("python", url)
-    [request] = registry.seen
-    assert request.path == "/upload/2.0/sessions"
-    assert request.headers["authorization"] == f"Bearer {PYTHON_TOKEN}"
+    # the staged sessions, and the groups they belong to (a registry without groups: 404)
+    assert [seen.path for seen in registry.seen] == ["/upload/2.0/sessions", "/upload/2.0/groups"]
+    assert {seen.headers["authorization"] for seen in registry.seen} == {
+        f"Bearer {PYTHON_TOKEN}"}
 
     # publish needs a project of the target: an npm directory says how to stage it
     done, refused = run(npm_project, home, "publish", "--registry", url, "--yes")
     assert (done.returncode, refused["error_code"]) == (2, "config_invalid")
     assert "npm project" in refused["error"] and "--npm-registry" in refused["error"]
-    assert len(registry.seen) == 1, "nothing was sent"
+    assert len(registry.seen) == 2, "nothing was sent"
 
 
 @pytest.mark.parametrize(("flags", "named"), [

@@ -14,12 +14,9 @@ pypiserver still takes an attested release."""
 
 from __future__ import annotations
 
-import contextlib
 import email.parser
 import email.policy
 import json
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -44,35 +41,10 @@ from stagekit import (
     pip_install,
     twine_upload,
     unique_name,
-    wait_until,
 )
+from stagekit import pypiserver as running_pypiserver
 
 from hatch_stage.models import Artifact
-
-
-@contextlib.contextmanager
-def running_pypiserver(packages: Path) -> Iterator[str]:
-    """A real pypiserver on 127.0.0.1 keeping its packages in ``packages``; its URL."""
-    packages.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("pypi-server")), "run", "-i", "127.0.0.1",
-         "-p", str(port), "-a", ".", "-P", ".", "--disable-fallback", str(packages)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx2.get(f"{url}/simple/", timeout=1).status_code == 200
-        except httpx2.TransportError:
-            return False
-
-    try:
-        wait_until(up, 30, "pypiserver")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,10 @@ owners), so memory stays flat whatever the tarball's size.
 
 from __future__ import annotations
 
+import base64
 import copy
 import gzip
+import hashlib
 import io
 import json
 import tarfile
@@ -96,3 +98,15 @@ def replace_member(source: Path, target: Path, name: str, data: bytes) -> None:
                 copy_.addfile(info, original.extractfile(info))
             else:
                 copy_.addfile(info)
+
+
+def identifiers(path: Path) -> tuple[str, str]:
+    """What npm registries identify a tarball by: ``sha1:<shasum>`` and its ``sha512-``
+    integrity (the forms :func:`hatch_stage.targets.npm.integrity_of` reports), read in
+    chunks so memory stays flat."""
+    sha1, sha512 = hashlib.sha1(), hashlib.sha512()  # npm's shasum and integrity
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            sha1.update(chunk)
+            sha512.update(chunk)
+    return f"sha1:{sha1.hexdigest()}", "sha512-" + base64.b64encode(sha512.digest()).decode()

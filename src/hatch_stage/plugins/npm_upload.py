@@ -17,7 +17,7 @@ from ..hookspecs import impl
 from ..models import Artifact, Attestation, Credentials, Project, StagedRelease
 from ..npm.npmrc import configured_registry
 from ..npm.publish import write_document
-from ..npm.tarball import read_packed
+from ..npm.tarball import identifiers, read_packed
 from ..npm.versions import check_release
 from ..targets.npm import NpmStageClient
 
@@ -27,6 +27,19 @@ def _tarball(artifacts: Sequence[Artifact]) -> Artifact:
     if len(tarballs) != 1:
         raise UploadError(f"an npm release is exactly one tarball; this one has {len(tarballs)}")
     return tarballs[0]
+
+
+def _same_tarball_staged(client: NpmStageClient, stage_id: str, tarball: Artifact, name: str,
+                         version: str) -> None:
+    """Raise ``already_staged`` (as the Python target does) when the version is staged with
+    exactly this tarball, so a rerun of an interrupted workspace release takes it up; a
+    different tarball is left to the version rules (a conflict)."""
+    if client.view(stage_id).digest in identifiers(tarball.path):
+        already = UploadError(f"{name}@{version} is already staged (stage id {stage_id}) with "
+                              "exactly this tarball: approve or reject it first",
+                              code="already_staged")
+        already.data = {"stageId": stage_id}
+        raise already
 
 
 @impl
@@ -53,6 +66,8 @@ def hatch_stage_upload(
     with NpmStageClient(url, credentials) as client:
         # trusted-publishing tokens may publish but not list; the registry still answers 409
         staged = {} if credentials.source == "oidc" else client.staged_versions(name)
+        if version in staged:
+            _same_tarball_staged(client, staged[version], tarball, name, version)
         tag = check_release(name, version, config.tag, client.packument(name), staged,
                             allow_lower=config.allow_lower)
         with tempfile.TemporaryDirectory(prefix="hatch-stage-npm-") as scratch:

@@ -9,16 +9,17 @@ documented for people):
   ``/files`` (POST)
 - ``/upload/2.0/sessions/<id>/files/<file id>``: status (GET), delete (DELETE);
   ``/bytes`` (http-post-bytes ``file_url``), ``/attestations``, ``/complete``, ``/extend``
+- ``/upload/2.0/groups``: group sessions (POST), list groups (GET); ``/groups/<id>`` (GET)
 - ``/stage/<session-token>/``: the stage preview, a PEP 503/691 simple index
 
 Besides the PEP's keys, a session document carries ``id``, ``name``, ``version``,
 ``created-at``, ``actor``, ``actor-type``, ``release-digest`` (what an approval must name),
-``history`` (who added, replaced, removed or failed which file, and the decisions) and
-``validation`` (the registry's inspection: findings, quality checks, score), and each
-``files`` entry ``size``, ``hashes``, ``replaced``, ``provenance`` (who signed its verified
-attestations and the Integrity API URL of its provenance object, or null) and, once
-completed, ``url`` (its download from the stage preview). A file upload document carries its
-``id``.
+``history`` (who added, replaced, removed or failed which file, and the decisions),
+``validation`` (the registry's inspection: findings, quality checks, score) and ``group``
+(the group it was staged with and its place in it, or null), and each ``files`` entry
+``size``, ``hashes``, ``replaced``, ``provenance`` (who signed its verified attestations and
+the Integrity API URL of its provenance object, or null) and, once completed, ``url`` (its
+download from the stage preview). A file upload document carries its ``id``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import time
 from typing import Any
 
 from ..inspection import blocking
-from .views import Event, FileView, SessionView, ValidationReport
+from .views import Event, FileView, GroupView, SessionView, ValidationReport
 
 #: the Upload 2.0 content type
 UPLOAD_TYPE = "application/vnd.pypi.upload.v2+json"
@@ -66,6 +67,9 @@ class Urls:
         ``stage_token``, on that stage preview (PEP 740 wants it fully qualified)."""
         root = self.stage(stage_token) if stage_token else f"{self.base}/"
         return f"{root}integrity/{project}/{version}/{filename}/provenance"
+
+    def group(self, group_id: str) -> str:
+        return f"{self.base}{ROOT}/groups/{group_id}"
 
 
 def file_entry(file: FileView, session: SessionView, urls: Urls) -> dict[str, Any]:
@@ -124,6 +128,30 @@ def session_document(session: SessionView, urls: Urls) -> dict[str, Any]:
         "release-digest": session.digest,
         "history": [history_entry(event) for event in session.events],
         "validation": validation_document(session.report),
+        "group": ({"id": session.group.id, "position": session.group.position,
+                   "link": urls.group(session.group.id)} if session.group else None),
+    }
+
+
+def group_document(group: GroupView, urls: Urls, *, full: bool = True) -> dict[str, Any]:
+    """A group of sessions (index-specific): its sessions in the order to decide them, as
+    whole session documents (``full``) or as ``{"id", "name", "version", "status",
+    "release-digest", "link"}`` (listings)."""
+    if full:
+        sessions = [session_document(session, urls) for session in group.sessions]
+    else:
+        sessions = [{"id": session.id, "name": session.name, "version": session.version,
+                     "status": session.status, "release-digest": session.digest,
+                     "link": urls.session(session.id)} for session in group.sessions]
+    return {
+        "meta": META,
+        "id": group.id,
+        "status": group.status,
+        "created-at": rfc3339(group.created_at),
+        "actor": group.actor,
+        "actor-type": group.actor_type,
+        "links": {"group": urls.group(group.id)},
+        "sessions": sessions,
     }
 
 

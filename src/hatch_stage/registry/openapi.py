@@ -136,12 +136,38 @@ def _upload_paths() -> JSON:
                 **_upload_errors()},
             parameters=("project", "status", "page", "perPage"))},
         f"{ROOT}/decisions": {"post": _operation("decideSessions",
-            "Publish or cancel several sessions under one one-time password (index-specific)", {
-                "200": _answer("the decided sessions and any promotion failures", "Decisions"),
+            "Publish or cancel several sessions under one one-time password, all or none "
+            "(index-specific)", {
+                "200": _answer("the decided sessions, in the order decided", "Decisions"),
                 **_upload_errors(decided, missing, state,
                                  (DigestRequired, "an approval names no release digest"),
-                                 (TooManyAttempts, "too many wrong one-time passwords"))},
+                                 (TooManyAttempts, "too many wrong one-time passwords"),
+                                 (UpstreamFailed, "a promotion upstream failed; every session "
+                                                  "of the batch is in error, none published"))},
             parameters=("otp",), body=_json_body("DecisionRequest"))},
+        f"{ROOT}/groups": {
+            "get": _operation("listGroups",
+                "List groups of sessions the token covers, newest first (index-specific)", {
+                    "200": _answer("one page of groups, their sessions in brief", "GroupList"),
+                    **_upload_errors()},
+                parameters=("groupStatus", "page", "perPage")),
+            "post": _operation("createGroup",
+                "Group sessions in the order to decide them (index-specific)", {
+                    "201": _linked(_answer("the new group", "Group"),
+                                   {"group": "$response.body#/id"}, "getGroup"),
+                    "200": _answer("the same sessions in the same order: the existing group",
+                                   "Group"),
+                    **_upload_errors(missing, (Forbidden, "the token does not cover them all"),
+                                     (Conflict, "a session no longer awaits a decision"),
+                                     (TooLarge, "the JSON body is over 1 MiB"))},
+                body=_json_body("GroupCreate")),
+        },
+        f"{ROOT}/groups/{{group}}": {"get": _operation("getGroup",
+            "A group with its sessions in order (index-specific)", {
+                "200": _answer("the group, whole session documents", "Group"),
+                **_upload_errors((NotFound, "no such group"),
+                                 (Forbidden, "the token does not cover every session"))},
+            parameters=("group",))},
         _SESSION: {
             "get": _operation("getSession", "A session's status, files, history and report", {
                 "200": _answer("the session", "Session"),
@@ -343,6 +369,7 @@ def _parameters() -> JSON:
     return {
         "session": path("session", "^[0-9a-f-]{36}$", "the session id"),
         "file": path("file", "^[0-9a-f]{32}$", "the file upload session id"),
+        "group": path("group", "^group-[0-9a-f]{32}$", "the group id"),
         "token": path("token", "^[A-Za-z0-9_-]{43}$", "the session-token of a stage preview"),
         "project_path": path("project", NAME_PATTERN, "a project name"),
         "filename": path("filename", FILENAME_PATTERN, "a distribution file name"),
@@ -350,6 +377,8 @@ def _parameters() -> JSON:
         "project": query("project", {"type": "string"}, "only this project's sessions"),
         "status": query("status", {"type": "string", "enum": [
             "open", "processing", "published", "error", "canceled"]}, "only sessions in it"),
+        "groupStatus": query("status", {"type": "string", "enum": ["open"]},
+                             "only groups with a session awaiting a decision"),
         "page": query("page", {"type": "integer", "minimum": 0, "maximum": 999999},
                       "the page, from 0"),
         "perPage": query("per-page", {"type": "integer", "minimum": 1, "maximum": 100},
@@ -417,7 +446,24 @@ def _schemas() -> JSON:
                         "release-digest": {"type": "string"},
                         "history": {"type": "array"},
                         "validation": {"type": "object", "nullable": True},
+                        "group": {"type": "object", "nullable": True},
                         "notices": {"type": "array", "items": {"type": "string"}}}},
+        "GroupCreate": request(["sessions"], {
+            "sessions": {"type": "array", "minItems": 1, "maxItems": 100,
+                         "items": {"type": "string"},
+                         "description": "session ids, in the order to decide them"}}),
+        "Group": {"type": "object", "required": ["meta", "id", "status", "sessions"],
+                  "properties": {"meta": meta, "id": {"type": "string"},
+                                 "status": {"type": "string"},
+                                 "created-at": {"type": "string"},
+                                 "actor": {"type": "string"}, "actor-type": {"type": "string"},
+                                 "links": {"type": "object"},
+                                 "sessions": {"type": "array", "items": {"type": "object"}}}},
+        "GroupList": {"type": "object", "required": ["meta", "groups", "total"],
+                      "properties": {"meta": meta, "groups": {
+                          "type": "array", "items": _ref("schemas", "Group")},
+                          "page": {"type": "integer"}, "per-page": {"type": "integer"},
+                          "total": {"type": "integer"}}},
         "SessionList": {"type": "object", "required": ["meta", "sessions", "total"],
                         "properties": {"meta": meta, "sessions": {
                             "type": "array", "items": _ref("schemas", "Session")},

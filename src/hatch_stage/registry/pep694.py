@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .accounts import OTP_HEADER
-from .documents import ROOT, file_document, session_document
+from .documents import ROOT, file_document, group_document, session_document
 from .problems import BadRequest
 from .views import Approval, FileView, SessionView
 from .web import (
@@ -199,23 +199,50 @@ def _approvals(sessions: Any) -> list[Approval]:
 
 async def decisions(request: Request) -> Response:
     """Index-specific: ``POST /upload/2.0/decisions`` publishes or cancels several sessions
-    under one one-time password: ``{"meta", "action": "publish"|"cancel", "sessions": [id |
-    {"id", "release-digest"}], "allow-secrets"?}``. Every session is checked, and the local
-    ones decided, in one transaction. Answers ``{"meta", "sessions": [decided session
-    documents], "failed": null | {"id", "status", "detail"}, "failures": [...]}`` (a
-    promotion upstream may fail after the decision); a refusal is a problem document."""
+    under one one-time password, all or none: ``{"meta", "action": "publish"|"cancel",
+    "sessions": [id | {"id", "release-digest"}], "allow-secrets"?}``. Answers ``{"meta",
+    "sessions": [decided session documents, in the order decided], "failed": null,
+    "failures": []}`` (the last two kept for clients of the earlier, partial answer); any
+    refusal or failure is a problem document and leaves no session of the batch public."""
     principal = await principal_of(request)
     document = await json_body(request)
-    decided, failures = await call(registry_of(request).decide_many, principal,
-                                   _text(document, "action"), _approvals(document.get("sessions")),
-                                   request.headers.get(OTP_HEADER),
-                                   allow_secrets=_allow_secrets(document))
+    decided = await call(registry_of(request).decide_many, principal,
+                         _text(document, "action"), _approvals(document.get("sessions")),
+                         request.headers.get(OTP_HEADER), allow_secrets=_allow_secrets(document))
     urls = urls_of(request)
-    failed = [{"id": session_id, "status": problem.status, "code": problem.code,
-               "detail": str(problem)} for session_id, problem in failures]
     return upload_json({"meta": {"api-version": "2.0"},
                         "sessions": [session_document(view, urls) for view in decided],
-                        "failed": failed[0] if failed else None, "failures": failed})
+                        "failed": None, "failures": []})
+
+
+async def groups(request: Request) -> Response:
+    """Index-specific: ``POST /upload/2.0/groups`` ``{"meta", "sessions": [ids in the order to
+    decide them]}`` groups sessions (201, or 200 with the existing group when exactly these
+    sessions already form one); ``GET /upload/2.0/groups?status=open&page=&per-page=`` lists
+    groups, newest first, each with its sessions in brief."""
+    principal = await principal_of(request)
+    registry, urls = registry_of(request), urls_of(request)
+    if request.method == "POST":
+        document = await json_body(request)
+        view, created = await call(registry.create_group, principal, document.get("sessions"))
+        return upload_json(group_document(view, urls), 201 if created else 200,
+                           {"Location": urls.group(view.id)})
+    query = request.query_params
+    page, per_page = _count(query, "page", 0), _count(query, "per-page", 100)
+    views, total = await call(registry.groups, principal,
+                              status=request.query_params.get("status") or None, page=page,
+                              per_page=per_page)
+    return upload_json({"meta": {"api-version": "2.0"},
+                        "groups": [group_document(view, urls, full=False) for view in views],
+                        "page": page, "per-page": max(1, min(per_page, 100)), "total": total})
+
+
+async def group(request: Request) -> Response:
+    """Index-specific: ``GET /upload/2.0/groups/<id>``, the group with whole session
+    documents in order."""
+    principal = await principal_of(request)
+    view = await call(registry_of(request).group, principal, request.path_params["group"])
+    return upload_json(group_document(view, urls_of(request)))
 
 
 _SESSION = ROOT + "/sessions/{session}"
@@ -225,6 +252,8 @@ routes = [
     Route(ROOT + "/", create, methods=["POST"]),
     Route(ROOT + "/sessions", listing, methods=["GET"]),
     Route(ROOT + "/decisions", decisions, methods=["POST"]),
+    Route(ROOT + "/groups", groups, methods=["GET", "POST"]),
+    Route(ROOT + "/groups/{group}", group, methods=["GET"]),
     Route(_SESSION, session, methods=["GET", "DELETE"]),
     Route(_SESSION + "/publish", publish, methods=["POST"]),
     Route(_SESSION + "/extend", extend, methods=["POST"]),

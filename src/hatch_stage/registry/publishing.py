@@ -12,8 +12,12 @@ configured the session is ``processing`` while the files go upstream, and ends `
 or, on any failure at all (the upstream refusing or down, a file that cannot be read), in
 ``error`` with the reason and nothing public; a later approval retries it.
 
-Several sessions can be decided under one code (:func:`decide`): they are checked, and the
-local ones published, in one transaction.
+Several sessions can be decided under one code (:func:`decide`), all or none: they are
+checked, and published, in one transaction. A session of a group is published only with the
+rest of its group that awaits a decision (:func:`.grouping.require_whole`). When some are
+promoted upstream, the whole batch is promoted first (in order) and then published here in
+one transaction; any failure leaves every session of the batch in ``error``, none of them
+public here.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from ..digest import is_digest, release_digest
 from ..inspection import blocking
 from ..models import Finding
-from . import guards, history, records, schema
+from . import grouping, guards, history, records, schema
 from .context import Context
 from .housekeeping import collect_garbage
 from .problems import (
@@ -37,12 +41,11 @@ from .problems import (
     Conflict,
     DigestRequired,
     FilesNotReady,
-    Problem,
     SecretsFound,
     UpstreamFailed,
 )
 from .promotion import promote
-from .views import Approval, Principal, SessionView
+from .views import Approval, Principal, ProjectSettings, SessionView
 
 log = logging.getLogger("hatch_stage.registry")
 
@@ -54,27 +57,26 @@ ACTIONS = ("publish", "cancel")
 def publish(ctx: Context, principal: Principal, session_id: str, otp: str | None,
             digest: str | None = None, *, allow_secrets: bool = False) -> SessionView:
     """Make the session's files public, atomically (PEP 694 publish, approve)."""
-    decided, failures = decide(ctx, principal, "publish", [Approval(session_id, digest)], otp,
-                               allow_secrets=allow_secrets)
-    if failures:
-        raise failures[0][1]
-    return decided[0]
+    return decide(ctx, principal, "publish", [Approval(session_id, digest)], otp,
+                  allow_secrets=allow_secrets)[0]
 
 
 def cancel(ctx: Context, principal: Principal, session_id: str, otp: str | None) -> SessionView:
     """Discard the session and its files (PEP 694 cancel, reject)."""
-    return decide(ctx, principal, "cancel", [Approval(session_id)], otp)[0][0]
+    return decide(ctx, principal, "cancel", [Approval(session_id)], otp)[0]
 
 
 def decide(ctx: Context, principal: Principal, action: str, approvals: Sequence[Approval],
-           otp: str | None, *, allow_secrets: bool = False,
-           ) -> tuple[list[SessionView], list[tuple[str, Problem]]]:
-    """Publish or cancel sessions under one one-time password.
+           otp: str | None, *, allow_secrets: bool = False) -> list[SessionView]:
+    """Publish or cancel sessions under one one-time password, all or none.
 
     Every session is checked, the code spent and the decisions written in one transaction,
-    so a refused batch burns nothing and decides nothing. Sessions promoted upstream are
-    then sent in order; each ends published or in error. Returns the decided sessions and
-    the failures (session id, problem).
+    so a refused batch burns nothing and decides nothing. When sessions are promoted
+    upstream, the whole batch waits (``processing``) until every promotion succeeded and is
+    then published in one transaction; a failed promotion leaves every session of the batch
+    in ``error``, nothing public here (see :func:`_promote_batch`). Sessions of one group are
+    decided in the group's order, however the request lists them. Returns the decided
+    sessions in that order.
     """
     if action not in ACTIONS:
         raise BadRequest("action must be publish or cancel")
@@ -82,25 +84,23 @@ def decide(ctx: Context, principal: Principal, action: str, approvals: Sequence[
     if not ids or len(ids) > MAX_BATCH or len(set(ids)) != len(ids):
         raise BadRequest(f"name from 1 to {MAX_BATCH} different sessions")
     ctx.accounts.require_maintainer(principal)
-    return _decide(ctx, principal, action, approvals, otp=otp, authorize=True,
+    by_id = {approval.session_id: approval for approval in approvals}
+    in_order = [by_id[session_id] for session_id in grouping.ordered(ctx, ids)]
+    return _decide(ctx, principal, action, in_order, otp=otp, authorize=True,
                    allow_secrets=allow_secrets)
 
 
 def release(ctx: Context, principal: Principal, session_id: str) -> SessionView:
     """Publish a session the caller has already authorized (a direct legacy upload):
     no code, no digest; the findings still block."""
-    decided, failures = _decide(ctx, principal, "publish", [Approval(session_id)], otp=None,
-                                authorize=False, allow_secrets=False)
-    if failures:
-        raise failures[0][1]
-    return decided[0]
+    return _decide(ctx, principal, "publish", [Approval(session_id)], otp=None,
+                   authorize=False, allow_secrets=False)[0]
 
 
 def _decide(ctx: Context, principal: Principal, action: str, approvals: Sequence[Approval],
-            *, otp: str | None, authorize: bool, allow_secrets: bool,
-            ) -> tuple[list[SessionView], list[tuple[str, Problem]]]:
+            *, otp: str | None, authorize: bool, allow_secrets: bool) -> list[SessionView]:
     decided: dict[str, SessionView] = {}
-    upstream: list[tuple[Any, Any]] = []
+    promoting: list[tuple[Any, ProjectSettings]] = []
     with ctx.db.write() as connection:
         # lock every session first, in one order, so two batches never wait on each other
         for session_id in sorted(approval.session_id for approval in approvals):
@@ -112,28 +112,27 @@ def _decide(ctx: Context, principal: Principal, action: str, approvals: Sequence
                                          allow_secrets))
             else:
                 rows.append(guards.editable(ctx, connection, principal, approval.session_id))
+        if action == "publish":
+            grouping.require_whole(ctx, connection, [row.id for row in rows])
         refusal = ctx.accounts.check_otp(connection, principal, otp) if authorize else None
         if refusal is None:
-            for row in rows:
-                settings = ctx.projects.get(row.name, connection)
-                if action == "cancel":
-                    decided[row.id] = _cancel(ctx, connection, principal, row)
-                elif settings.upstream_url:
+            settings = [ctx.projects.get(row.name, connection) for row in rows]
+            if action == "cancel":
+                decided = {row.id: _cancel(ctx, connection, principal, row) for row in rows}
+            elif any(project.upstream_url for project in settings):
+                # the whole batch waits for the promotions: all of it goes public, or none
+                for row in rows:
                     _set_status(ctx, connection, row.id, "processing", None)
-                    upstream.append((row, settings))
-                else:
-                    decided[row.id] = _commit(ctx, connection, principal, row.id)
+                promoting = list(zip(rows, settings, strict=True))
+            else:
+                decided = {row.id: _commit(ctx, connection, principal, row.id) for row in rows}
     if refusal is not None:
         raise refusal  # after the commit: the wrong code's count sticks, nothing else changed
     if action == "cancel":
         collect_garbage(ctx, [file.sha256 for view in decided.values() for file in view.files])
-    failures: list[tuple[str, Problem]] = []
-    for row, settings in upstream:
-        try:
-            decided[row.id] = _promoted(ctx, principal, row, settings)
-        except Problem as problem:
-            failures.append((row.id, problem))
-    return [decided[row.id] for row in rows if row.id in decided], failures
+    if promoting:
+        return _promote_batch(ctx, principal, promoting)
+    return [decided[row.id] for row in rows]
 
 
 def _publishable(ctx: Context, connection: Connection, principal: Principal,
@@ -236,34 +235,71 @@ def _cancel(ctx: Context, connection: Connection, principal: Principal, row: Any
     return records.session_view(connection, records.fresh(connection, row.id), ctx.clock())
 
 
-def _promoted(ctx: Context, principal: Principal, row: Any, settings: Any) -> SessionView:
-    """Send a ``processing`` session upstream, then publish it here; on any failure the
-    session moves to ``error`` with the reason (never left ``processing``)."""
-    with ctx.db.read() as connection:
-        view = records.session_view(connection, records.fresh(connection, row.id), ctx.clock())
-    try:
-        promote(settings, view, ctx.blobs)
-    except UpstreamFailed as failure:
-        reason = f"promotion to {settings.upstream_url} failed: {failure}"
-        _fail(ctx, row.id, reason)
-        raise UpstreamFailed(reason) from None
-    except Exception as failure:  # anything at all: the session must not stay processing
-        log.exception("promotion of session %s failed", row.id)
-        reason = (f"promotion to {settings.upstream_url} failed unexpectedly "
-                  f"({type(failure).__name__}); publish again once the cause is fixed")
-        _fail(ctx, row.id, reason)
-        raise UpstreamFailed(reason) from None
+def _promote_batch(ctx: Context, principal: Principal,
+                   batch: Sequence[tuple[Any, ProjectSettings]]) -> list[SessionView]:
+    """Send every ``processing`` session of the batch that has an upstream there, in order,
+    then publish the whole batch here in one transaction.
+
+    On any failure at all (an upstream refusing or down, a file that cannot be read, a file
+    name taken here meanwhile) every session of the batch moves to ``error`` with the reason
+    (never left ``processing``) and nothing is public here; approving the batch again retries
+    it. Files an upstream accepted before the failure stay there: the legacy upload API has
+    no transaction.
+    """
+    for row, settings in batch:
+        if not settings.upstream_url:
+            continue
+        with ctx.db.read() as connection:
+            view = records.session_view(connection, records.fresh(connection, row.id),
+                                        ctx.clock())
+        try:
+            promote(settings, view, ctx.blobs)
+            continue
+        except UpstreamFailed as failure:
+            reason = f"promotion to {settings.upstream_url} failed: {failure}"
+        except Exception as failure:  # anything at all: the batch must not stay processing
+            log.exception("promotion of session %s failed", row.id)
+            reason = (f"promotion to {settings.upstream_url} failed unexpectedly "
+                      f"({type(failure).__name__}); publish again once the cause is fixed")
+        _fail_batch(ctx, batch, row, reason)
+        raise UpstreamFailed(_batch_reason(batch, row, reason),
+                             errors=_batch_errors(batch, row, reason)) from None
     try:
         with ctx.db.write() as connection:
-            return _commit(ctx, connection, principal, row.id)
+            return [_commit(ctx, connection, principal, row.id) for row, _settings in batch]
     except IntegrityError:
         # a legacy direct upload took one of the names while the files went upstream
         reason = "a file of this session was published by another upload meanwhile"
-        _fail(ctx, row.id, reason)
-        raise Conflict(reason) from None
+        _fail_batch(ctx, batch, None, reason)
+        raise Conflict(_batch_reason(batch, None, reason)) from None
 
 
-def _fail(ctx: Context, session_id: str, reason: str) -> None:
+def _batch_reason(batch: Sequence[tuple[Any, ProjectSettings]], failed: Any,
+                  reason: str) -> str:
+    if len(batch) == 1:
+        return reason
+    which = f"{failed.name} {failed.version} (session {failed.id}): " if failed else ""
+    return (f"{which}{reason}; none of the {len(batch)} sessions of this batch was published "
+            "here (each is in error): fix the cause and approve the batch again")
+
+
+def _batch_errors(batch: Sequence[tuple[Any, ProjectSettings]], failed: Any,
+                  reason: str) -> list[dict[str, str]]:
+    return [{"source": row.id,
+             "message": reason if row is failed else "not published: the batch stopped"}
+            for row, _settings in batch]
+
+
+def _fail_batch(ctx: Context, batch: Sequence[tuple[Any, ProjectSettings]], failed: Any,
+                reason: str) -> None:
+    """Every session of the batch to ``error``: the one that failed with ``reason``, the
+    others saying which one stopped them (``failed`` None: ``reason`` is everyone's)."""
     with ctx.db.write() as connection:
-        _set_status(ctx, connection, session_id, "error", reason)
-        history.record(ctx, connection, session_id, None, "error", reason=reason)
+        for row, _settings in batch:
+            own = reason
+            if failed is not None and row is not failed:
+                own = (f"not published: {failed.name} {failed.version} (session {failed.id}) "
+                       f"of the same batch could not be promoted ({reason}); approve the batch "
+                       "again once the cause is fixed")
+            _set_status(ctx, connection, row.id, "error", own)
+            history.record(ctx, connection, row.id, None, "error", reason=own)

@@ -23,7 +23,15 @@ from ..digest import release_digest
 from ..models import Check, Finding
 from ..provenance import SignedBy
 from . import schema
-from .views import Event, FileView, Provenance, ReleasedFile, SessionView, ValidationReport
+from .views import (
+    Event,
+    FileView,
+    GroupRef,
+    Provenance,
+    ReleasedFile,
+    SessionView,
+    ValidationReport,
+)
 
 #: the reason a session that outlived ``expires-at`` shows
 EXPIRED = "the session expired before it was published"
@@ -116,7 +124,15 @@ def session_view(connection: Connection, row: Row[Any], now: float) -> SessionVi
         status=status, reason=reason, actor=row.actor, actor_type=row.actor_type,
         created_at=row.created_at, updated_at=row.updated_at, expires_at=row.expires_at,
         files=files, events=history, report=_report(row, files),
+        group=group_of(connection, row.id),
     )
+
+
+def group_of(connection: Connection, session_id: str) -> GroupRef | None:
+    """The group the session was staged with, and its place in it."""
+    member = connection.execute(select(schema.group_members).where(
+        schema.group_members.c.session_id == session_id)).first()
+    return GroupRef(member.group_id, member.position) if member is not None else None
 
 
 def load_session(connection: Connection, session_id: str, *, lock: bool = False) -> Row[Any] | None:
@@ -130,6 +146,11 @@ def load_session(connection: Connection, session_id: str, *, lock: bool = False)
     if lock:
         query = query.with_for_update()
     return connection.execute(query).first()
+
+
+def is_session_id(text: str) -> bool:
+    """Whether ``text`` has the form of the session ids this registry hands out."""
+    return bool(_SESSION_ID.fullmatch(text))
 
 
 def stage_row(connection: Connection, token: str) -> Row[Any] | None:

@@ -29,9 +29,10 @@ from ..diff import BuiltinRules, DiffLimits, ReleaseDiff, compare_releases
 from ..diff.previous import latest_before
 from ..errors import HatchStageError
 from ..models import Artifact
-from . import index, sessions
+from . import grouping, index, sessions
 from .context import Context
-from .views import Principal, ReleasedFile, SessionView
+from .problems import Problem
+from .views import GroupView, Principal, ReleasedFile, SessionView
 
 log = logging.getLogger("hatch_stage.registry")
 #: how many diffs the cache keeps (each is bounded by DiffLimits: a few MiB at most)
@@ -65,6 +66,10 @@ class Review:
     diff_error: str | None
     #: the rules the flags come from
     rules: tuple[str, ...]
+    #: the group the release was staged with, its members in order; None when it has none,
+    #: or when the reviewer's token does not cover every member (the page then names the
+    #: group only)
+    group: GroupView | None = None
 
 
 def decidable(ctx: Context, principal: Principal) -> tuple[list[SessionView], int]:
@@ -98,7 +103,17 @@ def review(ctx: Context, principal: Principal, session_id: str) -> Review:
             why = "the release could not be compared (an internal error; see the server log)"
     else:
         why = "no file of this release is completed yet"
-    return Review(view, description, diff, why, tuple(rule.name for rule in rules.rules))
+    return Review(view, description, diff, why, tuple(rule.name for rule in rules.rules),
+                  _group(ctx, principal, view))
+
+
+def _group(ctx: Context, principal: Principal, view: SessionView) -> GroupView | None:
+    if view.group is None:
+        return None
+    try:
+        return grouping.get(ctx, principal, view.group.id)
+    except Problem:  # a member the token does not cover: the page names the group only
+        return None
 
 
 def _artifacts(ctx: Context, stack: contextlib.ExitStack,

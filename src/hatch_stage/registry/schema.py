@@ -209,6 +209,24 @@ web_sessions = Table(
 )
 
 
+# groups of sessions released together (``hatch-stage publish --workspace``; version 6): a
+# session belongs to at most one group, at one position (the order to decide them in)
+groups = Table(
+    "session_groups", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("actor", String(200), nullable=False),
+    Column("actor_type", String(16), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+group_members = Table(
+    "session_group_members", metadata,
+    Column("session_id", String(36), ForeignKey("sessions.id"), primary_key=True),
+    Column("group_id", String(40), ForeignKey("session_groups.id"), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+)
+
+
 def create(connection: Connection) -> None:
     """A new database: every table as this version defines it."""
     metadata.create_all(connection)
@@ -261,9 +279,16 @@ def _provenance_v5(connection: Connection) -> None:
                        .values(kind="github"))
 
 
+def _groups_v6(connection: Connection) -> None:
+    # groups are new tables only: nothing to fill in, and safe to run twice
+    groups.create(connection, checkfirst=True)
+    group_members.create(connection, checkfirst=True)
+
+
 #: upgrades in order; UPGRADES[n] brings a database from version n + 1 to n + 2 (a new
 #: database is created at the current version by :func:`create`)
 UPGRADES: tuple[Callable[[Connection], None], ...] = (_history_v2, _hardening_v3,
-                                                     _web_sessions_v4, _provenance_v5)
+                                                     _web_sessions_v4, _provenance_v5,
+                                                     _groups_v6)
 #: the schema version this code writes
 SCHEMA_VERSION = 1 + len(UPGRADES)

@@ -8,8 +8,8 @@ delegates to a use-case module, and those work on a :class:`~.context.Context` (
 blob store, settings, clock) and never see this class. The registry has one direction:
 
     HTTP routes (pep694, simple, legacy, oidc)  ->  Registry (this facade)
-    ->  use cases (sessions, files, publishing, legacy_upload, trust, index, housekeeping,
-        review, websessions)
+    ->  use cases (sessions, files, grouping, publishing, legacy_upload, trust, index,
+        housekeeping, review, websessions)
     ->  rules and inspection (guards, history, inspecting, promotion, accounts, projects)
     ->  storage (records, schema, storage, blobs)
 
@@ -25,6 +25,7 @@ from typing import Any
 
 from . import (
     files,
+    grouping,
     housekeeping,
     index,
     legacy_upload,
@@ -38,14 +39,13 @@ from . import (
 from .accounts import Accounts
 from .blobs import BlobStore, Readable
 from .context import Context
-from .problems import Problem
 from .projects import Projects
 from .review import Review
 from .sealing import Sealer
 from .settings import RegistrySettings
 from .storage import Database
 from .trust import Minted, TrustedPublishing
-from .views import Approval, FileView, Principal, Provenance, ReleasedFile, SessionView
+from .views import Approval, FileView, GroupView, Principal, Provenance, ReleasedFile, SessionView
 from .websessions import WebSession
 
 __all__ = ["Approval", "Registry", "RegistrySettings"]
@@ -140,6 +140,20 @@ class Registry:
     def extend(self, principal: Principal, session_id: str, seconds: Any) -> SessionView:
         return sessions.extend(self.context, principal, session_id, seconds)
 
+    # groups (see .grouping) ------------------------------------------------------------
+
+    def create_group(self, principal: Principal, session_ids: Any) -> tuple[GroupView, bool]:
+        """Group sessions in the order to decide them; the group, and whether it is new."""
+        return grouping.create(self.context, principal, session_ids)
+
+    def group(self, principal: Principal, group_id: str) -> GroupView:
+        return grouping.get(self.context, principal, group_id)
+
+    def groups(self, principal: Principal, *, status: str | None = None, page: int = 0,
+               per_page: int = 100) -> tuple[list[GroupView], int]:
+        return grouping.listing(self.context, principal, status=status, page=page,
+                                per_page=per_page)
+
     # files (see .files) -----------------------------------------------------------------
 
     def start_file(self, principal: Principal, session_id: str, filename: str, size: Any,
@@ -177,9 +191,8 @@ class Registry:
         return publishing.cancel(self.context, principal, session_id, otp)
 
     def decide_many(self, principal: Principal, action: str, approvals: Sequence[Approval],
-                    otp: str | None, *, allow_secrets: bool = False,
-                    ) -> tuple[list[SessionView], list[tuple[str, Problem]]]:
-        """Publish or cancel several sessions under one code."""
+                    otp: str | None, *, allow_secrets: bool = False) -> list[SessionView]:
+        """Publish or cancel several sessions under one code: all of them, or none."""
         return publishing.decide(self.context, principal, action, approvals, otp,
                                  allow_secrets=allow_secrets)
 

@@ -129,6 +129,15 @@ class ValidationReport:
 
 
 @dataclass(frozen=True)
+class GroupRef:
+    """Where a session stands in the group it was staged with."""
+
+    id: str
+    #: 0 for the first session to decide (dependency order)
+    position: int
+
+
+@dataclass(frozen=True)
 class SessionView:
     """One publishing session (PEP 694) with its current files."""
 
@@ -154,6 +163,8 @@ class SessionView:
     events: tuple[Event, ...] = field(default=())
     #: the validation report, once a file is completed
     report: ValidationReport | None = None
+    #: the group this session was staged with, if any
+    group: GroupRef | None = None
 
     @property
     def notices(self) -> list[str]:
@@ -172,6 +183,35 @@ class SessionView:
     @property
     def editable(self) -> bool:
         return self.status in ("open", "error")
+
+
+#: what a group's member states add up to (see :attr:`GroupView.status`)
+GROUP_STATES = ("open", "processing", "published", "error", "canceled", "mixed")
+
+
+@dataclass(frozen=True)
+class GroupView:
+    """Sessions staged together to be decided together, in the order to decide them."""
+
+    id: str
+    actor: str
+    actor_type: str
+    created_at: int
+    sessions: tuple[SessionView, ...] = ()
+
+    @property
+    def status(self) -> str:
+        """``published`` or ``canceled`` when every session is; ``processing`` while one is;
+        ``open`` while every one awaits a decision (``error`` if one of them is in error);
+        ``mixed`` when some were decided and others not."""
+        states = {session.status for session in self.sessions}
+        if "processing" in states:
+            return "processing"
+        if len(states) == 1 and states <= {"published", "canceled", "open", "error"}:
+            return states.pop()
+        if states <= {"open", "error"}:
+            return "error"
+        return "mixed"
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,19 @@ def pin_specifier(version: str, style: str) -> str:
     return f"~={public}"
 
 
+def member_version(member: Path, config: Config) -> str:
+    """The version of the project at ``member`` the way its own build computes it (dynamic
+    versions too): what its files state, else what its build backend reports (setuptools-scm
+    and the like). Raises the backend's error, or ``InvalidVersion``."""
+    project = load_project(member, Config(target="python"))
+    version = project.version
+    if not version:
+        settings = config.replace(target="python")
+        with tempfile.TemporaryDirectory(prefix="hatch-stage-member-") as scratch:
+            version = built_version(member, project.manifest, settings, Path(scratch))
+    return str(Version(version))
+
+
 def _workspace_sources(own: Directory, root: Directory | None) -> dict[str, tuple[bool, str]]:
     """normalized name -> (marked ``workspace = true``, where) for every source entry in force.
 
@@ -166,17 +179,9 @@ class Pinner:
         return None if spec is None else replace_specifier(text, spec)
 
     def _version_of(self, member: Path) -> str:
-        # the member's version the way its own build computes it (dynamic versions too): what
-        # its files state, else what its build backend reports (setuptools-scm and the like)
         if member not in self._versions:
             try:
-                project = load_project(member, Config(target="python"))
-                version = project.version
-                if not version:
-                    config = self._config.replace(target="python")
-                    with tempfile.TemporaryDirectory(prefix="hatch-stage-member-") as scratch:
-                        version = built_version(member, project.manifest, config, Path(scratch))
-                self._versions[member] = str(Version(version))
+                self._versions[member] = member_version(member, self._config)
             except (HatchStageError, InvalidVersion) as error:
                 raise RewriteError(
                     f"cannot read the version of workspace member {member}: {error}"

@@ -25,17 +25,21 @@ def decide_many(
     *,
     digests: Mapping[str, str] | None = None,
     allow_secrets: bool = False,
+    labels: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Approve (or reject) every id in turn; returns one result per id.
+    """Approve (or reject) every id in turn, in the order given; returns one result per id.
 
     :param otp: asked for a code when the registry wants one; it raises to give up, and
         returning the code that was just refused also gives up
     :param code: a code to try first (``--otp``)
     :param digests: stage id -> the digest its approval is bound to (what was reviewed)
     :param allow_secrets: approve despite findings of the registry's scan that block
+    :param labels: stage id -> what to call it in a report (``name@version``)
 
-    Every id is checked before any request. When a later id fails, the error says which ids
-    were already decided.
+    Every id is checked before any request. Where each id is its own request (npm), the
+    first failure stops the batch, and the error says exactly which releases were decided
+    (live, for an approval) and which were not: the one that failed and those not tried
+    (also under ``data`` in ``--json``).
     """
     ids = [client.check_id(stage_id) for stage_id in stage_ids]
     bound = dict(digests or {})
@@ -50,7 +54,7 @@ def decide_many(
         if batch is not None:
             return batch
     results: list[dict[str, Any]] = []
-    for stage_id in ids:
+    for index, stage_id in enumerate(ids):
         if action == "approve":
             decide: Callable[[str | None], Any] = functools.partial(
                 client.approve, stage_id, digest=bound.get(stage_id), allow_secrets=allow_secrets
@@ -60,7 +64,7 @@ def decide_many(
         try:
             result, code = _with_codes(decide, otp, code, keep_code=True)
         except HatchStageError as error:
-            raise _after(error, results, action) from None
+            raise _after(error, results, ids[index:], action, labels or {}) from None
         results.append({"stageId": stage_id, "result": dict(result)})
     return results
 
@@ -86,8 +90,36 @@ def _with_codes(
             code = fresh
 
 
-def _after(error: HatchStageError, done: list[dict[str, Any]], action: str) -> HatchStageError:
+def _after(error: HatchStageError, done: list[dict[str, Any]], left: list[str], action: str,
+           labels: Mapping[str, str]) -> HatchStageError:
+    """``error`` with the state of the batch it stopped: what was decided, what was not."""
     if not done:
         return error
-    ids = ", ".join(result["stageId"] for result in done)
-    return type(error)(f"{error} (already {action}d: {ids})", code=error.code)
+    decided = [result["stageId"] for result in done]
+    state, other = ("live", "not live") if action == "approve" else ("rejected", "still staged")
+
+    def shown(stage_id: str, why: str = "") -> str:
+        label = labels.get(stage_id)
+        details = ", ".join(part for part in (stage_id if label else "", why) if part)
+        return f"{label or stage_id} ({details})" if details else (label or stage_id)
+
+    failed, untried = left[0], left[1:]
+    noun = "approval" if action == "approve" else "rejection"
+    pending = [shown(failed, f"its {noun} failed"),
+               *(shown(stage_id, "not tried") for stage_id in untried)]
+    stopped = type(error)(
+        f"{error} (already {action}d: {', '.join(decided)}). {state.capitalize()} now: "
+        f"{', '.join(shown(stage_id) for stage_id in decided)}; {other}: {', '.join(pending)}.",
+        code=error.code)
+
+    def entry(stage_id: str, why: str | None = None) -> dict[str, Any]:
+        name, _, version = labels.get(stage_id, "").rpartition("@")
+        return {"stageId": stage_id, "name": name or None, "version": version or None,
+                **({"why": why} if why else {})}
+
+    stopped.data = {
+        state.replace(" ", "_"): [entry(stage_id) for stage_id in decided],
+        other.replace(" ", "_"): [entry(failed, f"{noun} failed: {error}"),
+                                  *(entry(stage_id, "not tried") for stage_id in untried)],
+    }
+    return stopped

@@ -46,6 +46,31 @@ class StagedItem:
     files: Mapping[str, str] = field(default_factory=dict)
 
 
+#: the status of a group's member that is no longer staged (approved or rejected since)
+GONE = "gone"
+
+
+@dataclass(frozen=True)
+class StagedGroup:
+    """Staged releases to be decided together, in order (see :mod:`.groups`)."""
+
+    id: str
+    #: the members in the order to decide them
+    members: tuple[StagedItem, ...]
+    created_at: str | None = None
+    #: what the members' states add up to (open, published, canceled, error, mixed ...)
+    status: str | None = None
+    #: "registry" when the registry keeps the group, "local" when only this machine does
+    kept: str = "registry"
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def waiting(self) -> tuple[StagedItem, ...]:
+        """The members still staged, awaiting a decision."""
+        return tuple(item for item in self.members
+                     if item.status in ("open", "error", "staged", None))
+
+
 @dataclass(frozen=True)
 class PublishedFile:
     """One file of a published release, as the registry's index lists it."""
@@ -159,6 +184,19 @@ class StageClient(ABC):
     @abstractmethod
     def reject(self, stage_id: str, otp: str | None) -> Mapping[str, Any]:
         """Discard the staged release."""
+
+    def create_group(self, items: builtins.list[StagedItem]) -> StagedGroup | None:
+        """Record ``items``, in the order to decide them, as one group on the registry; None
+        when the registry keeps no groups (then this machine does: :mod:`.groups`)."""
+        return None
+
+    def group(self, group_id: str) -> StagedGroup | None:
+        """The group as the registry keeps it; None when it keeps no such group."""
+        return None
+
+    def groups(self) -> builtins.list[StagedGroup] | None:
+        """The registry's groups with a member awaiting a decision; None when it keeps none."""
+        return None
 
     @abstractmethod
     def published_release(self, name: str, staged_version: str,

@@ -37,6 +37,7 @@ from .interface import (
     PublishedFile,
     PublishedRelease,
     StageClient,
+    StagedGroup,
     StagedItem,
     previous_version,
     same_origin,
@@ -92,15 +93,17 @@ class Pep694Client(StageClient):
     def __init__(
         self,
         registry: str,
-        credentials: Credentials,
+        credentials: Credentials | None,
         label: str | None = None,
         public_base: str | None = None,
     ) -> None:
+        """:param credentials: None only for what anybody may read (the live index)"""
         base = registry.rstrip("/")
         #: what users see; the embedded registry shows its data directory, not its port
         self.registry = label or base
         self.credentials = credentials
-        self.http = http.client(base, {"Authorization": f"Bearer {credentials.token}"})
+        headers = {"Authorization": f"Bearer {credentials.token}"} if credentials else {}
+        self.http = http.client(base, headers)
         self._base = base
         #: where the same registry answers after this command ends (the embedded one)
         self._public_base = public_base
@@ -306,6 +309,47 @@ class Pep694Client(StageClient):
             )
         return results
 
+    # -- groups (index-specific: /upload/2.0/groups) -----------------------------------------
+
+    def create_group(self, items: builtins.list[StagedItem]) -> StagedGroup | None:
+        what = "group the staged releases"
+        response = http.send(self.http, "POST", f"{ROOT}/groups", error=RegistryError,
+                             what=what, headers={"Content-Type": UPLOAD_TYPE},
+                             json={"meta": META, "sessions": [item.stage_id for item in items]})
+        if response.status_code in (404, 405):
+            return None  # a registry without groups: this machine keeps the group
+        if response.status_code >= 400:
+            self._fail(response, what)
+        return group_of(response.json())
+
+    def group(self, group_id: str) -> StagedGroup | None:
+        what = f"view group {group_id}"
+        response = http.send(self.http, "GET", f"{ROOT}/groups/{group_id}", error=RegistryError,
+                             what=what)
+        if response.status_code in (404, 405):
+            return None
+        if response.status_code >= 400:
+            self._fail(response, what)
+        return group_of(response.json())
+
+    def groups(self) -> builtins.list[StagedGroup] | None:
+        found: builtins.list[StagedGroup] = []
+        for page in range(1000):
+            what = "list the groups of staged releases"
+            response = http.send(self.http, "GET", f"{ROOT}/groups", error=RegistryError,
+                                 what=what, params={"status": "open", "page": str(page),
+                                                    "per-page": "100"})
+            if response.status_code in (404, 405):
+                return None
+            if response.status_code >= 400:
+                self._fail(response, what)
+            document = response.json()
+            batch = document.get("groups", [])
+            found.extend(group_of(entry) for entry in batch)
+            if not batch or len(found) >= int(document.get("total", 0)):
+                break
+        return found
+
     def _settled(self, stage_id: str, document: dict[str, Any]) -> dict[str, Any]:
         """Poll a session the registry is still processing (publish may be asynchronous)."""
         deadline = time.monotonic() + PROCESSING_WAIT
@@ -424,11 +468,13 @@ class Pep694Client(StageClient):
             and all(_same(uploaded.get(a.filename), a) for a in artifacts)
             and set(uploaded) == {a.filename for a in artifacts}
         ):
-            raise UploadError(
+            already = UploadError(
                 f"{project.name} {project.version} is already staged as {session['id']} "
                 f"(approve or reject it first)",
                 code="already_staged",
             )
+            already.data = {"stageId": str(session["id"])}
+            raise already
         by_name = {attestation.artifact: attestation for attestation in attestations}
         for artifact in artifacts:
             entry = uploaded.get(artifact.filename)
@@ -540,6 +586,21 @@ def item_of(session: Mapping[str, Any], *, checked: bool = False) -> StagedItem:
         digest=digest,
         files=files,
     )
+
+
+def group_of(document: Mapping[str, Any]) -> StagedGroup:
+    """A group document (whole session documents, or the brief entries of a listing)."""
+    members = []
+    for session in document.get("sessions") or []:
+        if "files" in session:
+            members.append(item_of(session, checked=True))
+        else:
+            members.append(StagedItem(
+                stage_id=str(session["id"]), name=str(session.get("name", "")),
+                version=str(session.get("version", "")), status=session.get("status"),
+                raw=dict(session), digest=session.get("release-digest")))
+    return StagedGroup(str(document["id"]), tuple(members), document.get("created-at"),
+                       document.get("status"), "registry", dict(document))
 
 
 def _file_version(filename: str) -> str | None:
