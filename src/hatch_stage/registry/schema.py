@@ -63,7 +63,7 @@ projects = Table(
     Column("upstream_user", String(200)),
     Column("upstream_token", Text),
     Column("created_at", BigInteger, nullable=False),
-    # whether promotion sends the files' attestations upstream (version 4; NULL: it does)
+    # whether promotion sends the files' attestations upstream (version 5; NULL: it does)
     Column("upstream_attestations", Boolean),
 )
 
@@ -77,10 +77,10 @@ publishers = Table(
     Column("environment", String(200)),
     Column("jwks", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
-    # github, gitlab or google (version 4; NULL in older rows means github). GitLab keeps
+    # github, gitlab or google (version 5; NULL in older rows means github). GitLab keeps
     # the project path in repository and the CI file path in workflow; Google leaves both ""
     Column("kind", String(16)),
-    # the Google Cloud service account (version 4)
+    # the Google Cloud service account (version 5)
     Column("email", String(320)),
 )
 
@@ -170,7 +170,7 @@ released = Table(
     Column("attestations", Text),
     Column("session_id", String(36)),
     Column("published_at", BigInteger, nullable=False),
-    # as files.provenance (version 4)
+    # as files.provenance (version 5)
     Column("provenance", Text),
 )
 
@@ -196,7 +196,7 @@ events = Table(
     Column("reason", Text),
 )
 
-# who is signed in to the review page (version 3): the cookie's sha256, never the cookie; the
+# who is signed in to the review page (version 4): the cookie's sha256, never the cookie; the
 # token it was opened with, checked again on every request (a revoked token ends it)
 web_sessions = Table(
     "web_sessions", metadata,
