@@ -1,25 +1,41 @@
-"""Fixtures of the registry tests: one real registry server per storage backend (SQLite, and
-PostgreSQL started here from Debian's binaries), shared by the whole session."""
+"""Fixtures of the registry tests: one real registry server per storage backend, shared by
+the whole session: SQLite with a blob directory; PostgreSQL (started here from Debian's
+binaries) with a blob directory; and the service deployment, PostgreSQL with the files in an
+S3 bucket (moto's server mode, a real S3 HTTP API on 127.0.0.1: AWS cannot be reached from
+here)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from stagekit import POSTGRES_BINDIR, Postgres, Server, build_release, in_ci, postgres_bindir
+from stagekit import (
+    POSTGRES_BINDIR,
+    ObjectStore,
+    Postgres,
+    Server,
+    Storage,
+    build_release,
+    in_ci,
+    postgres_bindir,
+)
 
 from hatch_stage.models import Artifact
 
-BACKENDS = ("sqlite", "postgresql")
+#: "s3" is PostgreSQL with the files in a bucket: how a team runs several instances
+BACKENDS = ("sqlite", "postgresql", "s3")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # one xdist worker per backend keeps each backend's server shared by its tests
     for item in items:
         if "tests/registry/" in item.nodeid:
-            group = "registry-postgresql" if "postgresql" in item.nodeid else "registry-sqlite"
-            item.add_marker(pytest.mark.xdist_group(group))
+            params = getattr(item, "callspec", None)
+            backend = params.params.get("backend") if params is not None else None
+            if backend is None:
+                backend = "postgresql" if "postgresql" in item.nodeid else "sqlite"
+            item.add_marker(pytest.mark.xdist_group(f"registry-{backend}"))
             item.add_marker(pytest.mark.slow)
 
 
@@ -38,26 +54,45 @@ def postgres() -> Iterator[Postgres]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def object_store() -> Iterator[ObjectStore]:
+    """moto's S3 server, once per test process that needs it."""
+    store = ObjectStore.start()
+    try:
+        yield store
+    finally:
+        store.stop()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
 @pytest.fixture(scope="session")
-def database_factory(backend: str, request: pytest.FixtureRequest) -> object:
-    """Makes a fresh database URL for the backend (None: SQLite in the data directory)."""
+def storage_factory(backend: str, request: pytest.FixtureRequest) -> Callable[[], Storage]:
+    """Makes fresh, empty storage of the backend: a database and a blob store."""
     if backend == "sqlite":
-        return lambda: None
+        return Storage
     postgres: Postgres = request.getfixturevalue("postgres")
-    return postgres.new_database
+    if backend == "postgresql":
+        return lambda: Storage(postgres.new_database())
+    store: ObjectStore = request.getfixturevalue("object_store")
+    return lambda: Storage(postgres.new_database(), store.new_bucket(), store)
 
 
 @pytest.fixture(scope="session")
-def server(database_factory: object, tmp_path_factory: pytest.TempPathFactory,
+def database_factory(storage_factory: Callable[[], Storage]) -> object:
+    """Makes a fresh database URL for the backend (None: SQLite in the data directory)."""
+    return lambda: storage_factory().database
+
+
+@pytest.fixture(scope="session")
+def server(storage_factory: Callable[[], Storage], tmp_path_factory: pytest.TempPathFactory,
            ) -> Iterator[Server]:
     """The shared registry of the backend; tests use project names of their own."""
-    assert callable(database_factory)
-    running = Server(tmp_path_factory.mktemp("registry") / "data", database_factory()).start()
+    running = Server.over(tmp_path_factory.mktemp("registry") / "data",
+                          storage_factory()).start()
     try:
         yield running
     finally:

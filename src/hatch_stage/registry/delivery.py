@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,16 +144,6 @@ def record(ctx: Context, holder: str, item: Claimed, outcome: Outcome) -> None:
         connection.execute(update(table).where(table.c.id == item.id).values(**changes))
 
 
-def deliver_due(ctx: Context, client: httpx2.Client, holder: str, *, limit: int = 16,
-                each: Callable[[Callable[[Claimed], None], Iterable[Claimed]], Any] = map,
-                ) -> int:
-    """Claim and send the due deliveries; how many were attempted. ``each`` runs the sends
-    (``map`` one after another; an executor's ``map`` several at once, so one receiver that
-    hangs holds up no other)."""
-    claimed = claim(ctx, holder, limit)
-
-    def attempt(item: Claimed) -> None:
-        record(ctx, holder, item, send(client, item, ctx.settings.webhook_timeout))
-
-    list(each(attempt, claimed))
-    return len(claimed)
+def attempt(ctx: Context, client: httpx2.Client, holder: str, item: Claimed) -> None:
+    """Send a claimed delivery once and log what happened."""
+    record(ctx, holder, item, send(client, item, ctx.settings.webhook_timeout))

@@ -45,6 +45,7 @@ from . import (
 from .accounts import Accounts
 from .blobs import BlobStore, Readable
 from .context import Context
+from .delivery import Claimed
 from .projects import Projects
 from .review import Review
 from .sealing import Sealer
@@ -272,10 +273,13 @@ class Registry:
                            limit: int = 50) -> list[Delivery]:
         return webhooks.deliveries(self.context, webhook_id, limit)
 
-    def deliver_notifications(self, client: httpx2.Client, holder: str, *,
-                              each: Any = map) -> int:
-        """Send the webhook deliveries that are due (the background worker's round)."""
-        return delivery.deliver_due(self.context, client, holder, each=each)
+    def claim_deliveries(self, holder: str, limit: int) -> list[Claimed]:
+        """Take up to ``limit`` due webhook deliveries for the worker ``holder``."""
+        return delivery.claim(self.context, holder, limit)
+
+    def deliver(self, client: httpx2.Client, holder: str, item: Claimed) -> None:
+        """Send one claimed delivery and log the attempt (retries are scheduled)."""
+        delivery.attempt(self.context, client, holder, item)
 
     def collect_garbage(self, digests: Iterable[str] | None = None) -> int:
         return housekeeping.collect_garbage(self.context, digests)

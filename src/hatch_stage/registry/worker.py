@@ -1,7 +1,8 @@
 """The registry's background work, one thread per instance, off the requests' path.
 
-Every ``tick`` (1 s) it sends the webhook deliveries that are due (:mod:`.delivery`; a few at
-once, so a receiver that hangs holds up no other and never a request); every
+Every ``tick`` (1 s) it hands the webhook deliveries that are due to a small pool of threads
+(:mod:`.delivery`; a receiver that hangs holds one thread until its timeout, never a request
+and never the other deliveries); every
 ``sweep_interval`` (60 s) it runs the sweep (sessions past ``expires-at`` canceled, the
 ``expiring`` warnings); at start and every ``maintenance_interval`` (an hour) the rest of the
 housekeeping. With several instances over one database, the sweep and the housekeeping run
@@ -13,6 +14,7 @@ stopped.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import secrets
@@ -20,7 +22,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import httpx2
 
@@ -35,7 +37,7 @@ SWEEP_INTERVAL = 60.0
 #: how often the rest of the housekeeping runs
 MAINTENANCE_INTERVAL = 3600.0
 #: deliveries sent at once by one instance
-CONCURRENCY = 4
+CONCURRENCY = 8
 
 
 class Worker:
@@ -64,11 +66,12 @@ class Worker:
             self.thread.join(timeout)
 
     def _run(self) -> None:
-        with ThreadPoolExecutor(CONCURRENCY, thread_name_prefix="hatch-stage-webhook") as pool, \
-                httpx2.Client(trust_env=False) as client:
+        sending: set[Future[object]] = set()
+        # the pool is left (waiting for the deliveries being sent) before the client closes
+        with httpx2.Client(trust_env=False) as client, \
+                ThreadPoolExecutor(CONCURRENCY, thread_name_prefix="hatch-stage-webhook") as pool:
             while not self.stopping.is_set():
-                self._guarded("delivery", lambda: self.registry.deliver_notifications(
-                    client, self.holder, each=pool.map))
+                sending = self._send_due(pool, client, sending)
                 now = time.monotonic()
                 for job, work in (("sweep", self.registry.sweep),
                                   ("maintenance", self.registry.maintenance)):
@@ -76,6 +79,21 @@ class Worker:
                         self.due[job] = now + self.intervals[job]
                         self._leased(job, work)
                 self.stopping.wait(self.tick)
+
+    def _send_due(self, pool: ThreadPoolExecutor, client: httpx2.Client,
+                  sending: set[Future[object]]) -> set[Future[object]]:
+        """Hand due deliveries to free threads; the deliveries still being sent."""
+        sending = {future for future in sending if not future.done()}
+        free = CONCURRENCY - len(sending)
+        if free <= 0:
+            return sending
+        # claim only what a free thread sends now; the rest stays for other instances
+        claimed = self._guarded("delivery", functools.partial(
+            self.registry.claim_deliveries, self.holder, free))
+        for item in claimed if isinstance(claimed, list) else []:
+            sending.add(pool.submit(self._guarded, "delivery", functools.partial(
+                self.registry.deliver, client, self.holder, item)))
+        return sending
 
     def _leased(self, job: str, work: Callable[[], dict[str, int]]) -> None:
         # the lease outlives one interval a little, so the holder keeps it while it lives
