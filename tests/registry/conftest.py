@@ -64,6 +64,22 @@ def object_store() -> Iterator[ObjectStore]:
         store.stop()
 
 
+@pytest.fixture
+def instances(postgres: Postgres, object_store: ObjectStore, tmp_path: Path,
+              ) -> Iterator[tuple[Server, Server]]:
+    """Two ``hatch-stage serve`` processes over one PostgreSQL database and one bucket, each
+    with a data directory of its own (as on two machines): the service deployment."""
+    storage = Storage(postgres.new_database(), object_store.new_bucket(), object_store)
+    pair = (Server.over(tmp_path / "one", storage), Server.over(tmp_path / "two", storage))
+    try:
+        for server in pair:
+            server.start()
+        yield pair
+    finally:
+        for server in pair:
+            server.stop()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
