@@ -499,7 +499,8 @@ class Server:
         temporary = client.list_objects_v2(Bucket=bucket, Prefix=f"{prefix}tmp/")
         return [item["Key"] for item in [*uploads, *temporary.get("Contents", [])]]
 
-    def start(self) -> Server:
+    def start(self, *, health: int = 200) -> Server:
+        """Start the server and wait until ``GET /_/health`` answers ``health``."""
         log = (self.data.parent / f"{self.data.name}-server.log").open("ab")
         self.process = subprocess.Popen(
             [HATCH_STAGE, "serve", "--port", str(self.port), *self.storage_args, *self.extra],
@@ -511,7 +512,7 @@ class Server:
             if self.process.poll() is not None:
                 raise AssertionError(f"the server exited: {self.log()}")
             try:
-                return httpx2.get(f"{self.url}/_/health", timeout=1).status_code == 200
+                return httpx2.get(f"{self.url}/_/health", timeout=1).status_code == health
             except httpx2.TransportError:
                 return False
 

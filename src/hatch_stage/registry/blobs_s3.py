@@ -206,6 +206,12 @@ class S3BlobStore(BlobStore):
             self.client.copy({"Bucket": self.bucket, "Key": source}, self.bucket, target)
             self.client.delete_object(Bucket=self.bucket, Key=source)
 
+    def _last_activity(self, upload: dict[str, Any]) -> float:
+        parts = self.client.list_parts(Bucket=self.bucket, Key=upload["Key"],
+                                       UploadId=upload["UploadId"]).get("Parts", [])
+        return float(max([part["LastModified"] for part in parts],
+                         default=upload["Initiated"]).timestamp())
+
     def remove(self, sha256: str, *, older_than: float) -> bool:
         head = self._head(sha256)
         if head is None or head["LastModified"].timestamp() >= older_than:
@@ -215,14 +221,19 @@ class S3BlobStore(BlobStore):
         return True
 
     def sweep_tmp(self, now: float | None = None) -> int:
-        """Abort multipart uploads and delete ``tmp/`` objects of uploads that died."""
+        """Abort multipart uploads and delete ``tmp/`` objects of uploads that died.
+
+        An upload is dead when nothing happened to it for :data:`STALE_SECONDS`: its newest
+        part (or, with none, its start) is that old. A large upload on a slow link may take
+        longer than that in all; it is alive as long as its parts keep coming.
+        """
         cutoff = (now or time.time()) - STALE_SECONDS
         removed = super().sweep_tmp(now)
         with self._storage("list unfinished uploads"):
             pages = self.client.get_paginator("list_multipart_uploads").paginate(
                 Bucket=self.bucket, Prefix=self.prefix)
             stale = [upload for page in pages for upload in page.get("Uploads", [])
-                     if upload["Initiated"].timestamp() < cutoff]
+                     if self._last_activity(upload) < cutoff]
         for upload in stale:
             with self._storage("abort an unfinished upload"):
                 self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"],
