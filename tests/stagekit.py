@@ -73,6 +73,18 @@ def wait_until(check: Any, timeout: float = 20.0, what: str = "condition") -> An
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it is still there after 10 s."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def read_announcement(process: subprocess.Popen[str], timeout: float = 30.0) -> Any:
     """The JSON document ``process`` prints first (``serve --json``), within ``timeout`` s.
 
@@ -372,12 +384,7 @@ class ObjectStore:
         return f"s3://{bucket}/registry"
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
 
 
 @dataclass(frozen=True)
@@ -523,13 +530,8 @@ class Server:
         return (self.data.parent / f"{self.data.name}-server.log").read_text(errors="replace")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process)
 
     def kill(self) -> None:
         """``kill -9``: no shutdown, no cleanup."""

@@ -114,6 +114,8 @@ def refresh_report(ctx: Context, session_id: str) -> None:
         if release_digest(now) == digest:
             connection.execute(update(schema.sessions).where(schema.sessions.c.id == session_id)
                                .values(report=report))
+            if not notifications.listened(connection, row.project, "validated"):
+                return
             view = records.session_view(connection, records.fresh(connection, session_id),
                                         ctx.clock())
             findings = view.report.findings if view.report else ()

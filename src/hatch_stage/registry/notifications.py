@@ -41,16 +41,27 @@ def wanted(events: str, event: str) -> bool:
     return events == "*" or event in events.split()
 
 
+def _listeners(connection: Connection, project: str, event: str) -> list[int]:
+    """The ids of the webhooks that want ``event`` about ``project``."""
+    hooks = schema.webhooks
+    return [hook.id for hook in connection.execute(
+        select(hooks.c.id, hooks.c.events).where(
+            or_(hooks.c.project == project, hooks.c.project == "*")))
+        if wanted(hook.events, event)]
+
+
+def listened(connection: Connection, project: str, event: str) -> bool:
+    """Whether any webhook wants ``event`` about ``project`` (to skip building details)."""
+    return bool(_listeners(connection, project, event))
+
+
 def emit(ctx: Context, connection: Connection, event: str, session_id: str,
          by: Principal | None = None, **details: Any) -> None:
     """Queue ``event`` about a session for every webhook that wants it, inside the caller's
     transaction. ``details`` are event-specific members of the body."""
     assert event in EVENTS, event
     row = records.fresh(connection, session_id)
-    hooks = [hook for hook in connection.execute(
-        select(schema.webhooks.c.id, schema.webhooks.c.events).where(
-            or_(schema.webhooks.c.project == row.project, schema.webhooks.c.project == "*")))
-        if wanted(hook.events, event)]
+    hooks = _listeners(connection, row.project, event)
     if not hooks:
         return
     now = ctx.now()
@@ -79,6 +90,6 @@ def emit(ctx: Context, connection: Connection, event: str, session_id: str,
         body=json.dumps(body, sort_keys=True), created_at=now))
     notification_id = created.inserted_primary_key[0] if created.inserted_primary_key else None
     connection.execute(insert(schema.deliveries), [
-        {"id": str(uuid.uuid4()), "notification_id": notification_id, "webhook_id": hook.id,
+        {"id": str(uuid.uuid4()), "notification_id": notification_id, "webhook_id": hook,
          "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
         for hook in hooks])
