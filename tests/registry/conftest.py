@@ -32,7 +32,8 @@ BACKENDS = ("sqlite", "postgresql", "s3")
 NOT_ON_S3 = ("test_bad_input.py::", "test_cross_site.py::", "test_oidc.py::",
              "test_fuzz.py::", "test_promotion.py::test_failed_promotion",
              "test_promotion.py::test_an_upstream_that_fails",
-             "test_promotion.py::test_pypiserver_refusing")
+             "test_promotion.py::test_pypiserver_refusing",
+             "test_provenance_served.py::test_the_trust_root_is_a_registry_setting")
 
 
 def _backend(item: pytest.Item) -> str | None:
@@ -111,12 +112,6 @@ def storage_factory(backend: str, request: pytest.FixtureRequest) -> Callable[[]
         return lambda: Storage(postgres.new_database())
     store: ObjectStore = request.getfixturevalue("object_store")
     return lambda: Storage(postgres.new_database(), store.new_bucket(), store)
-
-
-@pytest.fixture(scope="session")
-def database_factory(storage_factory: Callable[[], Storage]) -> object:
-    """Makes a fresh database URL for the backend (None: SQLite in the data directory)."""
-    return lambda: storage_factory().database
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,10 @@
 """Issue 14, must-show 2: two ``hatch-stage serve`` processes over one PostgreSQL database and
 one bucket behave as one registry: requests alternate between them (stage on one, approve on
 the other, install from either), a race of approve and reject across them has one winner, and
-a notification is delivered exactly once though both run a delivery worker. (The concurrent
-wrong codes across both: tests/registry/test_otp_race.py, on the same pair.)"""
+a notification is delivered exactly once though both run a delivery worker, and decisions
+taken on the review page (signed in on one instance, posted to the other) notify as those of
+the API. (The concurrent wrong codes across both: tests/registry/test_otp_race.py, on the
+same pair.)"""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+from reviewpage import signed_in_client
 from stagekit import (
     Account,
     Server,
@@ -156,3 +159,54 @@ def test_a_notification_is_delivered_exactly_once(instances: tuple[Server, Serve
     assert len(deliveries) == 12 and set(deliveries.values()) == {1}, deliveries
     log = first.admin("webhook", "deliveries")
     assert len(log) == 12 and all(len(entry["attempts"]) == 1 for entry in log)
+
+
+def _decide_on_page(signed_in_on: Server, decide_on: Server, account: Account,
+                    session: dict[str, Any], action: str) -> httpx2.Response:
+    """Sign in to the review page of one instance, then approve or reject on the other's (the
+    sign-in lives in the shared database), as a browser would post the page's form."""
+    http, csrf = signed_in_client(signed_in_on, account)
+    with httpx2.Client(base_url=decide_on.url, cookies=http.cookies, timeout=60) as browser:
+        return browser.post(f"/review/{session['id']}", headers={"Origin": decide_on.url},
+                            data={"csrf": csrf, "action": action, "otp": account.otp(1),
+                                  "release-digest": session["release-digest"]})
+
+
+def test_decisions_on_the_review_page_notify_as_the_api_does(
+        instances: tuple[Server, Server], release_factory) -> None:
+    first, second = instances
+    name = unique_name("paged")
+    with Receiver() as receiver:
+        first.admin("webhook", "add", "--project", name, "--url", receiver.url,
+                    "--event", "published", "--event", "rejected")
+        by_api, approver, rejecter = (first.maintainer(name) for _ in range(3))
+        client = first.client(by_api.token)
+        staged = [client.stage(name, version, release_factory(name, version))
+                  for version in ("1.0", "2.0", "3.0")]
+        assert second.client(by_api.token).publish(
+            at(second, staged[0], instances), by_api.otp()).status_code == 201
+        approved = _decide_on_page(first, second, approver, staged[1], "approve")
+        assert approved.status_code == 303, approved.text
+        rejected = _decide_on_page(second, first, rejecter, staged[2], "reject")
+        assert rejected.status_code == 303, rejected.text
+        receiver.wait_for(3, name)
+        wait_until(lambda: all(entry["status"] == "delivered" for entry in
+                               first.admin("webhook", "deliveries")), 30, "every delivery")
+    assert Counter(request.delivery for request in receiver.requests).most_common(1)[0][1] == 1
+    sent = {request.document["session"]["id"]: request.document
+            for request in receiver.requests}
+    from_api, from_page, rejection = (sent[session["id"]] for session in staged)
+    assert (from_api["event"], from_page["event"], rejection["event"]) == \
+        ("published", "published", "rejected")
+    assert from_page.keys() == from_api.keys(), "the page's approval tells what the API's does"
+    assert (from_page["actor"], from_page["actor-type"]) == (approver.user, "user")
+    assert (rejection["actor"], rejection["actor-type"]) == (rejecter.user, "user")
+    assert from_page["release-digest"] == staged[1]["release-digest"]
+    # what the page approved is live on both instances, its files served from the bucket
+    sdist, wheel = release_factory(name, "2.0")
+    for server in instances:
+        page = httpx2.get(f"{server.url}/simple/{name}/",
+                          headers={"Accept": "application/vnd.pypi.simple.v1+json"}).json()
+        assert {sdist.filename, wheel.filename} <= {entry["filename"] for entry in page["files"]}
+        served = httpx2.get(f"{server.url}/files/{wheel.filename}")
+        assert hashlib.sha256(served.content).hexdigest() == wheel.sha256
