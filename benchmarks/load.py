@@ -3,7 +3,7 @@ kept-alive connections (issue 14, must-shows 4 and 6).
 
 Everything runs on 127.0.0.1: ``hatch-stage serve`` processes, a PostgreSQL cluster started
 here from Debian's binaries and moto's S3 server (the object-storage stand-in; AWS cannot be
-reached from here). Four parts, in one run:
+reached from here). Three parts, in one run:
 
 1. **Latency on kept-alive connections.** One server (SQLite), measured twice: *after*, as
    shipped; *before*, the same server with its listening socket created without naming
