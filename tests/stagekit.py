@@ -73,6 +73,18 @@ def wait_until(check: Any, timeout: float = 20.0, what: str = "condition") -> An
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it is still there after 10 s."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def read_announcement(process: subprocess.Popen[str], timeout: float = 30.0) -> Any:
     """The JSON document ``process`` prints first (``serve --json``), within ``timeout`` s.
 
@@ -314,6 +326,77 @@ class Postgres:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
+# S3 -------------------------------------------------------------------------------------
+
+@dataclass
+class ObjectStore:
+    """moto's server mode on 127.0.0.1: a real S3 HTTP API, where the registry keeps its files
+    as it would in a bucket. The stand-in is moto because AWS itself cannot be reached from
+    here (the tests talk only to this machine)."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+    _buckets: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    @classmethod
+    def start(cls) -> ObjectStore:
+        port = free_port()
+        log = Path(tempfile.mkdtemp(prefix="hatch-stage-moto-")) / "moto.log"
+        with log.open("wb") as output:
+            process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
+                                        "-p", str(port)], stdout=output, stderr=output)
+        store = cls(port, process)
+
+        def answers() -> bool:
+            if process.poll() is not None:
+                raise AssertionError(f"moto exited: {log.read_text(errors='replace')}")
+            try:
+                return httpx2.get(store.endpoint, timeout=1).status_code < 500
+            except httpx2.TransportError:
+                return False
+
+        wait_until(answers, 60, "moto's S3 server to answer")
+        return store
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        """How the AWS tools (and so the registry) find this S3: the environment only, never
+        the machine's own ~/.aws files or an instance role."""
+        return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+                "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+                "AWS_EC2_METADATA_DISABLED": "true"}
+
+    def client(self) -> Any:
+        import boto3
+
+        with environment(self.env):
+            return boto3.session.Session().client("s3")
+
+    def new_bucket(self) -> str:
+        """A fresh bucket's ``--blobs`` URL (with a prefix, as an operator would use)."""
+        bucket = f"hatch-stage-{os.getpid()}-{next(self._buckets)}"
+        self.client().create_bucket(Bucket=bucket)
+        return f"s3://{bucket}/registry"
+
+    def stop(self) -> None:
+        stop_process(self.process)
+
+
+@dataclass(frozen=True)
+class Storage:
+    """Where a test registry keeps its data: a database (None: SQLite in the data directory)
+    and a blob store (None: ``DATA/blobs``; ``s3://...`` in ``store``)."""
+
+    database: str | None = None
+    blobs: str | None = None
+    store: ObjectStore | None = None
+
+
 # the registry server --------------------------------------------------------------------
 
 @contextlib.contextmanager
@@ -342,6 +425,21 @@ class Server:
     process: subprocess.Popen[bytes] | None = None
     #: environment variables the server gets on top of this process's
     env: dict[str, str] = field(default_factory=dict)
+    #: ``--blobs``: None keeps the files in ``DATA/blobs``
+    blobs: str | None = None
+    #: the S3 stand-in ``blobs`` lives in
+    store: ObjectStore | None = None
+
+    @classmethod
+    def over(cls, data: Path, storage: Storage, **options: Any) -> Server:
+        """A server (not started) keeping its data in ``storage``."""
+        env = {**(storage.store.env if storage.store else {}), **options.pop("env", {})}
+        return cls(data, storage.database, blobs=storage.blobs, store=storage.store, env=env,
+                   **options)
+
+    @property
+    def storage(self) -> Storage:
+        return Storage(self.database, self.blobs, self.store)
 
     @property
     def url(self) -> str:
@@ -349,9 +447,67 @@ class Server:
 
     @property
     def storage_args(self) -> list[str]:
-        return ["--data", str(self.data)] + (["--database", self.database] if self.database else [])
+        return (["--data", str(self.data)] + (["--database", self.database] if self.database
+                                              else [])
+                + (["--blobs", self.blobs] if self.blobs else []))
 
-    def start(self) -> Server:
+    # what is in the blob store, wherever it is ------------------------------------------
+
+    def _bucket(self) -> tuple[Any, str, str]:
+        assert self.store is not None and self.blobs is not None
+        bucket, _, prefix = self.blobs.removeprefix("s3://").partition("/")
+        return self.store.client(), bucket, f"{prefix}/" if prefix else ""
+
+    def stored_digests(self) -> set[str]:
+        """The sha256 of every blob stored (completed, verified files)."""
+        if self.store is None:
+            return {path.name for path in (self.data / "blobs" / "sha256").glob("*/*/*")}
+        client, bucket, prefix = self._bucket()
+        listed = client.list_objects_v2(Bucket=bucket, Prefix=f"{prefix}sha256/")
+        return {item["Key"].rsplit("/", 1)[-1] for item in listed.get("Contents", [])}
+
+    def damage_blob(self, sha256: str, keep: int | None) -> None:
+        """Break a stored blob: delete it (``keep`` None) or cut it to ``keep`` bytes."""
+        if self.store is None:
+            blob = next((self.data / "blobs" / "sha256").glob(f"*/*/{sha256}"))
+            if keep is None:
+                blob.unlink()
+            else:
+                blob.write_bytes(blob.read_bytes()[:keep])
+            return
+        client, bucket, prefix = self._bucket()
+        key = f"{prefix}sha256/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+        if keep is None:
+            client.delete_object(Bucket=bucket, Key=key)
+        else:
+            body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+            client.put_object(Bucket=bucket, Key=key, Body=body[:keep])
+
+    def bytes_in_flight(self) -> int:
+        """How many bytes of unfinished uploads the store holds (temporary files, parts of
+        multipart uploads)."""
+        if self.store is None:
+            return sum(path.stat().st_size for path in (self.data / "blobs" / "tmp").glob("*.part"))
+        client, bucket, prefix = self._bucket()
+        total = 0
+        for upload in client.list_multipart_uploads(Bucket=bucket, Prefix=prefix).get(
+                "Uploads", []):
+            parts = client.list_parts(Bucket=bucket, Key=upload["Key"],
+                                      UploadId=upload["UploadId"])
+            total += sum(part["Size"] for part in parts.get("Parts", []))
+        return total
+
+    def leftovers(self) -> list[str]:
+        """What unfinished or refused uploads left in the store (should be nothing)."""
+        if self.store is None:
+            return [path.name for path in (self.data / "blobs" / "tmp").iterdir()]
+        client, bucket, prefix = self._bucket()
+        uploads = client.list_multipart_uploads(Bucket=bucket, Prefix=prefix).get("Uploads", [])
+        temporary = client.list_objects_v2(Bucket=bucket, Prefix=f"{prefix}tmp/")
+        return [item["Key"] for item in [*uploads, *temporary.get("Contents", [])]]
+
+    def start(self, *, health: int = 200) -> Server:
+        """Start the server and wait until ``GET /_/health`` answers ``health``."""
         log = (self.data.parent / f"{self.data.name}-server.log").open("ab")
         self.process = subprocess.Popen(
             [HATCH_STAGE, "serve", "--port", str(self.port), *self.storage_args, *self.extra],
@@ -363,7 +519,7 @@ class Server:
             if self.process.poll() is not None:
                 raise AssertionError(f"the server exited: {self.log()}")
             try:
-                return httpx2.get(f"{self.url}/_/health", timeout=1).status_code == 200
+                return httpx2.get(f"{self.url}/_/health", timeout=1).status_code == health
             except httpx2.TransportError:
                 return False
 
@@ -374,13 +530,8 @@ class Server:
         return (self.data.parent / f"{self.data.name}-server.log").read_text(errors="replace")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process)
 
     def kill(self) -> None:
         """``kill -9``: no shutdown, no cleanup."""

@@ -12,6 +12,7 @@ import random
 import re
 import string
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -315,6 +316,39 @@ def test_detect_secrets_settings_are_restored() -> None:
         assert "detect_secrets.filters.common.is_invalid_file" not in get_settings().filters
     assert get_settings().json() == before
     assert "detect_secrets.filters.common.is_invalid_file" in get_settings().filters
+
+
+def test_scanners_in_several_threads_at_once_find_what_one_finds() -> None:
+    # the registry inspects concurrent uploads in a thread pool: each scanner changes
+    # detect-secrets' global settings while it scans, so two at once used to fail with
+    # "No such `...` plugin to initialize" (seen under benchmarks/load.py's 32 clients)
+    text = f'ACCESS = "{AWS}"\npassword = "hunter2hunter2"\n'.encode() * 50
+    with scanner() as alone:
+        expected = alone.scan("settings.py", text)
+    assert expected
+    found: list[list[object]] = []
+    failures: list[BaseException] = []
+
+    def scan_repeatedly() -> None:
+        try:
+            for _ in range(20):
+                with scanner() as scan:
+                    found.append(list(scan.scan("settings.py", text)))
+        except BaseException as error:  # reported below, with the others
+            failures.append(error)
+
+    threads = [threading.Thread(target=scan_repeatedly) for _ in range(8)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns often, as on a busy server
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert not failures, failures
+    assert found == [expected] * 160
 
 
 def test_masking_leaves_too_little_to_recover() -> None:

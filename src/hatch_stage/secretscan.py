@@ -49,6 +49,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -349,6 +350,14 @@ def _secret(potential: Any) -> Secret:
     )
 
 
+#: detect-secrets keeps its settings and its plugin mapping in globals: a scanner changes them
+#: for as long as it scans, so scanners in several threads at once (the registry inspects
+#: concurrent uploads in a thread pool) would pull them from under each other, and a plugin
+#: list half rebuilt fails with "No such ... plugin". One scanner at a time per process;
+#: re-entrant, so a scanner may be opened inside another in the same thread.
+_SETTINGS_LOCK = threading.RLock()
+
+
 @contextmanager
 def scanner(plugin_files: Mapping[str, Sequence[str]] | None = None) -> Iterator[Scanner]:
     """A :class:`Scanner` under detect-secrets' default settings, restored on exit.
@@ -367,13 +376,14 @@ def scanner(plugin_files: Mapping[str, Sequence[str]] | None = None) -> Iterator
     ]
     # detect-secrets caches its type -> class mapping without regard to settings: rebuild it
     # so custom plugins are found, and again afterwards so they do not outlive this scanner
-    get_mapping_from_secret_type_to_class.cache_clear()
-    try:
-        with default_settings() as settings:
-            settings.disable_filters("detect_secrets.filters.common.is_invalid_file")
-            if custom:
-                settings.configure_plugins(custom)
-                get_mapping_from_secret_type_to_class.cache_clear()
-            yield Scanner()
-    finally:
+    with _SETTINGS_LOCK:
         get_mapping_from_secret_type_to_class.cache_clear()
+        try:
+            with default_settings() as settings:
+                settings.disable_filters("detect_secrets.filters.common.is_invalid_file")
+                if custom:
+                    settings.configure_plugins(custom)
+                    get_mapping_from_secret_type_to_class.cache_clear()
+                yield Scanner()
+        finally:
+            get_mapping_from_secret_type_to_class.cache_clear()

@@ -23,7 +23,7 @@ from stagekit import Postgres, Server, environment, unique_name
 
 from hatch_stage.errors import ConfigError
 from hatch_stage.registry import Principal, Registry
-from hatch_stage.registry.blobs import BlobStore
+from hatch_stage.registry.blobs_local import LocalBlobStore
 from hatch_stage.registry.schema import SCHEMA_VERSION
 from hatch_stage.registry.sealing import KEY_VARIABLE, PREFIX
 
@@ -102,7 +102,7 @@ def test_an_upload_in_flight_is_private(tmp_path: Path, ordinary_umask: None) ->
             seen.update(modes(tmp_path / "blobs" / "tmp"))
             return self.chunks.pop() if self.chunks else b""
 
-    store = BlobStore(tmp_path / "blobs")
+    store = LocalBlobStore(tmp_path / "blobs")
     received = store.receive(Body(), expected={}, size=None, limit=10_000)
     parts = {path: mode for path, mode in seen.items() if path.endswith(".part")}
     assert parts and set(parts.values()) == {"0600"} and seen["."] == "0700", seen

@@ -108,7 +108,7 @@ def test_housekeeping_removes_dead_uploads_and_orphan_blobs(tmp_path: Path) -> N
         file = registry.start_file(me, session.id, "swept-1.0.tar.gz", len(payload),
                                    {"sha256": digest})
         registry.receive_file(me, session.id, file.id, io.BytesIO(payload))
-        dead = registry.blobs.tmp / "dead.part"
+        dead = registry.blobs.scratch / "dead.part"
         dead.write_bytes(b"partial")
         os.utime(dead, (time.time() - 3600, time.time() - 3600))
         registry.clock = lambda: time.time() + 5

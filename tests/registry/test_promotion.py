@@ -213,11 +213,7 @@ def test_an_unreadable_file_leaves_error(server: Server, pypiserver: str, releas
     maintainer, client, session = _staged(server, release_factory, "unreadable",
                                           f"{pypiserver}/")
     wheel = release_factory(session["name"], "1.0")[1]
-    blob = next((server.data / "blobs" / "sha256").glob(f"*/*/{wheel.sha256}"))
-    if damage == "missing":
-        blob.unlink()
-    else:
-        blob.write_bytes(blob.read_bytes()[:100])
+    server.damage_blob(wheel.sha256, None if damage == "missing" else 100)
     failed = client.publish(session, maintainer.otp())
     expected = "missing from the registry's store" if damage == "missing" else "cannot be read"
     _ends_in_error(server, client, session, failed, wheel.filename, expected)

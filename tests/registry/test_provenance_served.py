@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,7 @@ from provenancekit import (
 )
 from pypi_attestations import Distribution, GitHubPublisher, GitLabPublisher, Provenance
 from reviewpage import signed_in_client
-from stagekit import Server, sdist_bytes, unique_name
+from stagekit import Server, Storage, sdist_bytes, unique_name
 
 from hatch_stage.models import Artifact
 
@@ -50,11 +50,13 @@ INTEGRITY = "application/vnd.pypi.integrity.v1+json"
 
 
 @pytest.fixture(scope="module")
-def attested(database_factory: Any, tmp_path_factory: pytest.TempPathFactory,
+def attested(storage_factory: Callable[[], Storage], tmp_path_factory: pytest.TempPathFactory,
              ) -> Iterator[Server]:
-    """A registry of this module's own: the real distributions have fixed names, and a file
-    name can be published once per index."""
-    running = Server(tmp_path_factory.mktemp("attested") / "data", database_factory()).start()
+    """A registry of this module's own, on the backend's storage (with the s3 backend the
+    files are in a bucket, the attestations in PostgreSQL): the real distributions have fixed
+    names, and a file name can be published once per index."""
+    running = Server.over(tmp_path_factory.mktemp("attested") / "data",
+                          storage_factory()).start()
     try:
         yield running
     finally:
@@ -158,10 +160,6 @@ def twine(url: str, token: str, *paths: Path) -> tuple[int, str]:
     return done.returncode, " ".join((done.stdout + done.stderr).split())
 
 
-def blobs(server: Server) -> set[str]:
-    return {path.name for path in (server.data / "blobs" / "sha256").glob("*/*/*")}
-
-
 def test_attestations_that_do_not_prove_the_file_are_refused_and_nothing_is_kept(
         attested: Server, tmp_path: Path) -> None:
     project = "pypi-attestations"
@@ -201,14 +199,14 @@ def test_attestations_that_do_not_prove_the_file_are_refused_and_nothing_is_kept
     copy = tampered(GITHUB_SDIST, tmp_path / "tampered")
     (copy.parent / f"{GITHUB_SDIST}.publish.attestation").write_text(
         (ASSETS / f"{GITHUB_SDIST}.publish.attestation").read_text())
-    stored = blobs(attested)
+    stored = attested.stored_digests()
     status, output = twine(f"{attested.url}/legacy/staged/", stager.token, copy,
                            copy.parent / f"{GITHUB_SDIST}.publish.attestation")
     assert status != 0 and "400" in output
     assert "other contents than this" in output, output
     after = client.status(session)
     assert after["files"] == before["files"] and after["history"] == before["history"]
-    assert blobs(attested) == stored, "the tampered bytes were stored"
+    assert attested.stored_digests() == stored, "the tampered bytes were stored"
     # over PEP 694 too: the attestation is checked against the file's declared sha256
     bad = client.start_file(session, Artifact.from_path(copy)).json()
     refused = client.http.post(bad["mechanism"]["attestations_url"],
@@ -226,18 +224,18 @@ def test_attestations_that_do_not_prove_the_file_are_refused_and_nothing_is_kept
     listed = client.http.get("/upload/2.0/sessions", params={"project": project}).json()
     assert [item["version"] for item in listed["sessions"]] == ["0.0.19"], \
         "a session was opened for the refused upload"
-    assert blobs(attested) == stored
+    assert attested.stored_digests() == stored
 
 
-def test_the_trust_root_is_a_registry_setting(database_factory: Any,
+def test_the_trust_root_is_a_registry_setting(storage_factory: Callable[[], Storage],
                                               tmp_path_factory: pytest.TempPathFactory) -> None:
     """An attestation signed on Sigstore's staging instance does not verify on a registry set
     to production (the default); with ``serve --sigstore-staging`` its signature verifies,
     and it is then refused for what it is: an email identity, not a trusted publisher."""
     answers = {}
     for extra in ((), ("--sigstore-staging",)):
-        server = Server(tmp_path_factory.mktemp("root") / "data", database_factory(),
-                        extra=extra).start()
+        server = Server.over(tmp_path_factory.mktemp("root") / "data", storage_factory(),
+                             extra=extra).start()
         try:
             project = "rfc8785"
             server.admin("publisher", "add", "--project", project, "--repository",

@@ -12,10 +12,11 @@ import sys
 from test_layering import GRAPH, PACKAGE, cycles, within
 
 REGISTRY = "hatch_stage.registry"
-#: the HTTP side: routes, documents, pages, the app and the server
+#: the HTTP side: routes, documents, pages, the app, the server and the background worker
+#: it starts
 HTTP = {f"{REGISTRY}.{name}" for name in
         ("app", "server", "web", "pep694", "simple", "legacy", "oidc", "documents", "origin",
-         "forms", "openapi", "integrity", "reviewpages", "pages")}
+         "forms", "openapi", "integrity", "reviewpages", "pages", "worker")}
 #: the facade, and the package's public names
 FACADE = {REGISTRY, f"{REGISTRY}.service"}
 INSIDE = {name: {dependency for dependency in dependencies if within(dependency, REGISTRY)}

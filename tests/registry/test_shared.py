@@ -1,6 +1,7 @@
-"""Two registry instances on one database and one blob directory (the PostgreSQL deployment;
-SQLite in WAL mode manages it on one machine too): a session started on one continues on the
-other, and a race for the same release opens exactly one session."""
+"""Two registry instances on one database and one blob store (the PostgreSQL deployment, with
+a shared blob directory or a bucket; SQLite in WAL mode manages it on one machine too): a
+session started on one continues on the other, and a race for the same release opens exactly
+one session."""
 
 from __future__ import annotations
 
@@ -18,11 +19,13 @@ def via(document: dict[str, Any], source: Server, target: Server) -> dict[str, A
     return dict(json.loads(json.dumps(document).replace(source.url, target.url)))
 
 
-def test_instances_share_sessions_and_files(database_factory, tmp_path: Path,
+def test_instances_share_sessions_and_files(storage_factory, tmp_path: Path,
                                             release_factory) -> None:
-    database = database_factory()
-    first = Server(tmp_path / "shared", database).start()
-    second = Server(tmp_path / "shared", database).start()
+    storage = storage_factory()
+    # with a bucket each instance has a data directory of its own, as on separate machines
+    second_data = tmp_path / ("second" if storage.store else "shared")
+    first = Server.over(tmp_path / "shared", storage).start()
+    second = Server.over(second_data, storage).start()
     try:
         name = unique_name("shared")
         maintainer = first.maintainer(name)

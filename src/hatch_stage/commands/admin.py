@@ -165,6 +165,42 @@ def _secrets_seal(registry: Any, args: argparse.Namespace) -> Result:
     return f"{changed} stored secret(s) sealed with the first key", {"sealed": changed}
 
 
+def _webhook_add(registry: Any, args: argparse.Namespace) -> Result:
+    secret = None
+    if args.secret_stdin:
+        secret = sys.stdin.readline().strip() if sys.stdin is not None else ""
+        if not secret:
+            raise ConfigError("--secret-stdin: standard input had no secret")
+    hook, secret = registry.add_webhook(args.project, args.url, args.event, secret)
+    shown = "" if args.secret_stdin else (
+        "; its signing secret, shown once (receivers verify X-Hatch-Stage-Signature-256 "
+        f"with it):\n  {secret}")
+    data = hook.as_json() | ({} if args.secret_stdin else {"secret": secret})
+    return f"webhook {hook.id} for {hook.project} -> {hook.url}{shown}", data
+
+
+def _webhook_list(registry: Any, args: argparse.Namespace) -> Result:
+    hooks = [hook.as_json() for hook in registry.webhooks(args.project)]
+    shown = [{**hook, "events": ",".join(hook["events"])} for hook in hooks]
+    return _rows(shown, "id", "project", "url", "events"), hooks
+
+
+def _webhook_remove(registry: Any, args: argparse.Namespace) -> Result:
+    registry.remove_webhook(args.id)
+    return f"webhook {args.id} removed", {"id": args.id, "removed": True}
+
+
+def _webhook_deliveries(registry: Any, args: argparse.Namespace) -> Result:
+    log = [delivery.as_json() for delivery in registry.webhook_deliveries(args.id, args.limit)]
+    lines = []
+    for entry in log:
+        tries = ", ".join(str(attempt["status_code"] or attempt["error"])
+                          for attempt in entry["attempts"]) or "not tried yet"
+        lines.append(f"{entry['id']}  webhook={entry['webhook']}  {entry['event']}  "
+                     f"session={entry['session']}  {entry['status']}  attempts: {tries}")
+    return "\n".join(lines) or "(none)", log
+
+
 def _leaves(groups: Any, common: argparse.ArgumentParser) -> None:
     def leaf(group: Any, name: str, summary: str, action: Action) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = group.add_parser(name, help=summary, parents=[common],
@@ -248,6 +284,27 @@ def _leaves(groups: Any, common: argparse.ArgumentParser) -> None:
          _secrets_key).set_defaults(opens_registry=False)
     leaf(stored, "seal", "seal stored secrets with the first key of HATCH_STAGE_SECRET_KEY",
          _secrets_seal)
+
+    hooks = group("webhook", "notifications to HTTPS endpoints, signed (HMAC-SHA256)")
+    add_hook = leaf(hooks, "add", "send a project's notifications to a URL", _webhook_add)
+    add_hook.add_argument("--project", required=True, help="the project, or * for every one")
+    add_hook.add_argument("--url", required=True,
+                          help="https:// URL (plain http:// only on this machine)")
+    add_hook.add_argument("--event", action="append", metavar="EVENT",
+                          help="an event to send (repeat for more; default: all of staged, "
+                               "validated, published, rejected, expiring, expired, "
+                               "promotion-failed)")
+    add_hook.add_argument("--secret-stdin", action="store_true",
+                          help="read the signing secret from standard input instead of "
+                               "making one")
+    leaf(hooks, "list", "list webhooks (never their secrets)", _webhook_list).add_argument(
+        "--project")
+    leaf(hooks, "remove", "remove a webhook (its pending deliveries are canceled)",
+         _webhook_remove).add_argument("id", type=int, metavar="ID")
+    deliveries = leaf(hooks, "deliveries", "the delivery log, newest first, every attempt",
+                      _webhook_deliveries)
+    deliveries.add_argument("--id", type=int, metavar="ID", help="only this webhook's")
+    deliveries.add_argument("--limit", type=int, default=50, metavar="N")
 
     sessions = group("session", "publishing sessions")
     listing = leaf(sessions, "list", "list sessions", _session_list)

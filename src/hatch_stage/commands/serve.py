@@ -2,7 +2,8 @@
 simple index, legacy uploads, OTP-gated approval, trusted publishing).
 
 With no options it keeps everything in the default data directory (SQLite and blobs) and
-needs no set-up; ``--database postgresql://...`` shares the tables between instances.
+needs no set-up; ``--database postgresql://...`` and ``--blobs s3://BUCKET/PREFIX`` share the
+tables and the files between instances.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from .flags import json_flag
 DEFAULT_PORT = 8694
 #: environment variable read when --database is not given (keeps passwords out of ps)
 DATABASE_VARIABLE = "HATCH_STAGE_DATABASE_URL"
+#: environment variable read when --blobs is not given
+BLOBS_VARIABLE = "HATCH_STAGE_BLOBS"
 
 
 def add_storage_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,6 +35,10 @@ def add_storage_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database", metavar="URL",
                         help="postgresql://user@host:port/name to share the tables between "
                              f"instances (default: ${DATABASE_VARIABLE}, else SQLite in --data)")
+    parser.add_argument("--blobs", metavar="URL_OR_DIR",
+                        help="s3://BUCKET/PREFIX to keep the files in an object store (endpoint, "
+                             "region and credentials as the AWS tools read them), or a "
+                             f"directory (default: ${BLOBS_VARIABLE}, else DATA/blobs)")
 
 
 def open_registry(args: argparse.Namespace, **settings: Any) -> Any:
@@ -39,7 +46,8 @@ def open_registry(args: argparse.Namespace, **settings: Any) -> Any:
     from ..registry import Registry, RegistrySettings
 
     database = args.database or os.environ.get(DATABASE_VARIABLE) or None
-    return Registry.open(args.data, database, RegistrySettings(**settings))
+    blobs = args.blobs or os.environ.get(BLOBS_VARIABLE) or None
+    return Registry.open(args.data, database, RegistrySettings(**settings), blobs=blobs)
 
 
 def register(subparsers: Any) -> None:
@@ -70,6 +78,23 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--sigstore-staging", action="store_true",
                         help="verify PEP 740 attestations against Sigstore's staging instance "
                              "instead of production (for attestations signed there, in tests)")
+    parser.add_argument("--redirect-downloads", type=int, default=0, metavar="SECONDS",
+                        help="with --blobs s3://..., answer file downloads with a redirect to "
+                             "a URL of the object store valid this long (default: 0, the "
+                             "registry streams the files itself)")
+    parser.add_argument("--expiry-warning", type=int, default=24 * 3600, metavar="SECONDS",
+                        help="send the `expiring` notification this long before a session "
+                             "expires (default: 24 hours)")
+    parser.add_argument("--sweep-interval", type=float, default=60, metavar="SECONDS",
+                        help="how often expired sessions are canceled and expiry warnings sent "
+                             "(default: 60)")
+    parser.add_argument("--webhook-timeout", type=float, default=10, metavar="SECONDS",
+                        help="how long a webhook receiver may take to answer (default: 10)")
+    parser.add_argument("--webhook-attempts", type=int, default=8, metavar="N",
+                        help="attempts per webhook delivery before it fails (default: 8)")
+    parser.add_argument("--webhook-backoff", type=float, default=30, metavar="SECONDS",
+                        help="wait before the first retry of a delivery; doubles with each "
+                             "attempt, at most an hour (default: 30)")
     parser.add_argument("--log-level", default="info",
                         choices=("critical", "error", "warning", "info", "debug"))
     json_flag(parser)
@@ -95,35 +120,49 @@ def run(args: argparse.Namespace) -> int:
         BuiltinRules(args.disable_rule)
     except ValueError as error:
         raise ConfigError(f"--disable-rule: {error}") from None
-    registry = open_registry(args, audience=args.oidc_audience,
-                             disabled_rules=tuple(args.disable_rule),
-                             session_lifetime=args.session_lifetime,
-                             max_file_size=args.max_file_size,
-                             max_session_files=args.max_session_files,
-                             require_digest=not args.accept_unbound_approvals,
-                             sigstore_staging=args.sigstore_staging)
+    for name in ("expiry_warning", "webhook_attempts", "webhook_timeout", "sweep_interval"):
+        if getattr(args, name) <= 0:
+            raise ConfigError(f"--{name.replace('_', '-')} must be more than 0")
     try:
-        try:
-            sock = bind(args.host, args.port)
-        except OSError as error:
-            raise ConfigError(f"cannot listen on {args.host}:{args.port}: {error.strerror}; "
-                              "pick another --port") from None
-        host, port = sock.getsockname()[:2]
-        shown = f"[{host}]" if ":" in host else host
-        url = args.base_url or f"http://{shown}:{port}"
-        args.error_registry = url
+        sock = bind(args.host, args.port)
+    except OSError as error:
+        raise ConfigError(f"cannot listen on {args.host}:{args.port}: {error.strerror}; "
+                          "pick another --port") from None
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    url = (args.base_url or f"http://{shown}:{port}").rstrip("/")
+    args.error_registry = url
+    try:
+        registry = open_registry(args, audience=args.oidc_audience,
+                                 disabled_rules=tuple(args.disable_rule),
+                                 session_lifetime=args.session_lifetime,
+                                 max_file_size=args.max_file_size,
+                                 max_session_files=args.max_session_files,
+                                 require_digest=not args.accept_unbound_approvals,
+                                 sigstore_staging=args.sigstore_staging,
+                                 public_url=url,
+                                 redirect_downloads=max(args.redirect_downloads, 0),
+                                 expiry_warning=args.expiry_warning,
+                                 webhook_timeout=args.webhook_timeout,
+                                 webhook_attempts=args.webhook_attempts,
+                                 webhook_backoff=max(args.webhook_backoff, 0))
+    except BaseException:
+        sock.close()
+        raise
+    try:
 
         def announce() -> None:
             if args.json:
                 emit_json(envelope(True, "python", url, {
                     "url": url, "pid": os.getpid(), "data": registry.location,
+                    "blobs": registry.blobs.describe(),
                     "upload": f"{url}/upload/2.0/", "simple": f"{url}/simple/",
                     "legacy": f"{url}/legacy/"}))
             else:
                 console.print(f"hatch-stage registry on {url}/ (data: {registry.location})")
 
         serve(registry, sock, base_url=args.base_url, log_level=args.log_level,
-              on_ready=announce)
+              on_ready=announce, sweep_interval=args.sweep_interval)
     finally:
         registry.close()
     return 0

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 
-import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -20,11 +18,8 @@ from .documents import ROOT
 from .origin import BrowserGuard
 from .problems import Problem
 from .service import Registry
-from .web import call, problem_response, urls_of
-
-log = logging.getLogger("hatch_stage.registry")
-#: how often expired sessions and dead uploads are swept
-MAINTENANCE_INTERVAL = 3600
+from .web import call, problem_response, registry_of, urls_of
+from .worker import MAINTENANCE_INTERVAL, SWEEP_INTERVAL, Worker
 
 
 async def home(request: Request) -> Response:
@@ -45,7 +40,13 @@ async def home(request: Request) -> Response:
 
 
 async def health(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
+    """For a load balancer: 200 when the database and the blob store answer, else 503 naming
+    which does not (never a credential)."""
+    checks = await call(registry_of(request).health)
+    healthy = all(check["ok"] for check in checks.values())
+    return JSONResponse({"status": "ok" if healthy else "unavailable", **checks},
+                        status_code=200 if healthy else 503,
+                        headers={"Cache-Control": "no-store"})
 
 
 async def api_description(request: Request) -> Response:
@@ -69,7 +70,8 @@ async def _on_http_error(request: Request, error: Exception) -> Response:
 
 def create_app(registry: Registry, *, base_url: str | None = None,
                local_token: str | None = None,
-               maintenance_interval: float = MAINTENANCE_INTERVAL) -> Starlette:
+               maintenance_interval: float = MAINTENANCE_INTERVAL,
+               sweep_interval: float = SWEEP_INTERVAL) -> Starlette:
     """The registry's ASGI app; ``base_url`` fixes the links' origin (behind a proxy).
 
     ``local_token`` is for the embedded registry a command starts in-process for its own
@@ -79,10 +81,14 @@ def create_app(registry: Registry, *, base_url: str | None = None,
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(_maintain, registry, maintenance_interval)
+        # deliveries, the sweep and housekeeping run beside the requests, never in them
+        worker = Worker(registry, sweep_interval=sweep_interval,
+                        maintenance_interval=maintenance_interval)
+        worker.start()
+        try:
             yield
-            tasks.cancel_scope.cancel()
+        finally:
+            await call(worker.stop)
 
     app = Starlette(
         routes=[Route("/", home), Route("/_/health", health),
@@ -97,13 +103,3 @@ def create_app(registry: Registry, *, base_url: str | None = None,
     app.state.local_token = local_token
     return app
 
-
-async def _maintain(registry: Registry, interval: float) -> None:
-    while True:
-        try:
-            done = await call(registry.maintenance)
-            if any(done.values()):
-                log.info("maintenance: %s", done)
-        except Exception:  # a failed sweep must not stop the server; the next one retries
-            log.exception("maintenance failed")
-        await anyio.sleep(interval)

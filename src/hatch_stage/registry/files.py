@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from . import attesting, guards, history, inspecting, records, schema
+from . import attesting, guards, history, inspecting, notifications, records, schema
 from .blobs import Readable
 from .context import Context
 from .housekeeping import collect_garbage
@@ -127,9 +127,11 @@ def _check_bounds(ctx: Context, connection: Connection, session: Any, filename: 
 def _completed(ctx: Context, connection: Connection, principal: Principal, session_id: str,
                filename: str, sha256: str) -> None:
     previous = history.last_completed(connection, session_id, filename)
-    history.record(ctx, connection, session_id, principal,
-                   "added" if previous is None else "replaced", filename=filename,
+    change = "added" if previous is None else "replaced"
+    history.record(ctx, connection, session_id, principal, change, filename=filename,
                    sha256=sha256, previous=previous)
+    notifications.emit(ctx, connection, "staged", session_id, principal, filename=filename,
+                       sha256=sha256, change=change)
 
 
 def get(ctx: Context, principal: Principal, session_id: str, file_id: str) -> FileView:

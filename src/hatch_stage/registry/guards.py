@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, select, update
 
-from . import records, schema
+from . import history, notifications, records, schema
 from .context import Context
 from .problems import Conflict, Forbidden, NotFound
 from .projects import normalize
@@ -69,10 +69,23 @@ def touch(ctx: Context, connection: Connection, session_id: str) -> None:
                        .values(updated_at=ctx.now()))
 
 
-def expire(ctx: Context, connection: Connection) -> None:
-    """Write down that sessions past ``expires-at`` are canceled."""
-    connection.execute(
-        update(schema.sessions)
-        .where(schema.sessions.c.status.in_(("open", "error")),
-               schema.sessions.c.expires_at <= ctx.now())
-        .values(status="canceled", reason=records.EXPIRED))
+def expire(ctx: Context, connection: Connection) -> int:
+    """Write down that sessions past ``expires-at`` are canceled, each with its history event
+    and ``expired`` notification; how many.
+
+    The rows are locked and the condition checked again under the lock (PostgreSQL re-reads
+    a row another transaction changed), so a session expires once whichever instance, or
+    request, gets there first.
+    """
+    sessions = schema.sessions
+    live = (sessions.c.status.in_(("open", "error")), sessions.c.expires_at <= ctx.now())
+    expired = list(connection.execute(select(sessions.c.id).where(*live)
+                                      .order_by(sessions.c.id).with_for_update()).scalars())
+    if not expired:
+        return 0
+    connection.execute(update(sessions).where(sessions.c.id.in_(expired))
+                       .values(status="canceled", reason=records.EXPIRED))
+    for session_id in expired:
+        history.record(ctx, connection, session_id, None, "canceled", reason=records.EXPIRED)
+        notifications.emit(ctx, connection, "expired", session_id, reason=records.EXPIRED)
+    return len(expired)

@@ -26,9 +26,9 @@ from sqlalchemy import update
 
 from ..digest import release_digest
 from ..errors import HatchStageError
-from ..inspection import check_distribution, find_blocked, find_secrets, score_python
+from ..inspection import blocking, check_distribution, find_blocked, find_secrets, score_python
 from ..models import Artifact, Check, Finding
-from . import records, schema
+from . import notifications, records, schema
 from .context import Context
 
 #: the client's built-in plugins that run these checks: findings and checks carry their
@@ -114,3 +114,12 @@ def refresh_report(ctx: Context, session_id: str) -> None:
         if release_digest(now) == digest:
             connection.execute(update(schema.sessions).where(schema.sessions.c.id == session_id)
                                .values(report=report))
+            if not notifications.listened(connection, row.project, "validated"):
+                return
+            view = records.session_view(connection, records.fresh(connection, session_id),
+                                        ctx.clock())
+            findings = view.report.findings if view.report else ()
+            details = {"blocked": bool(blocking(findings)), "findings": len(findings),
+                       "score": view.report.score if view.report else None,
+                       "checks-error": error}
+            notifications.emit(ctx, connection, "validated", session_id, None, **details)

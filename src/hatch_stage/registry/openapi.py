@@ -348,8 +348,11 @@ def _other_paths() -> JSON:
         "/": {"get": _operation("home", "Where everything is", {"200": {
             "description": "the registry's entry points", "content": {
                 "application/json": {"schema": {"type": "object"}}}}}, secured=False)},
-        "/_/health": {"get": _operation("health", "Liveness", {"200": {
-            "description": "the registry answers", "content": {
+        "/_/health": {"get": _operation("health", "Health, for a load balancer", {
+            "200": {"description": "the database and the blob store answer", "content": {
+                "application/json": {"schema": {"type": "object"}}}},
+            "503": {"description": "the database or the blob store does not answer "
+                                   "(`ok: false` with the kind of error)", "content": {
                 "application/json": {"schema": {"type": "object"}}}}}, secured=False)},
         "/_/openapi.json": {"get": _operation("openapiDocument", "This document", {"200": {
             "description": "the OpenAPI document", "content": {

@@ -158,3 +158,11 @@ class InvalidFile(Unprocessable):
     """A completed upload is not a well-formed wheel or sdist of the session's release."""
 
     code = "invalid_file"
+
+
+class StorageUnavailable(Problem):
+    """The blob store (an object store) could not be reached or refused; try again."""
+
+    code = "storage_unavailable"
+    status = 503
+    title = "Service Unavailable"

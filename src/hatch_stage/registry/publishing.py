@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from ..digest import is_digest, release_digest
 from ..inspection import blocking
 from ..models import Finding
-from . import grouping, guards, history, records, schema
+from . import grouping, guards, history, notifications, records, schema
 from .context import Context
 from .housekeeping import collect_garbage
 from .problems import (
@@ -226,12 +226,15 @@ def _commit(ctx: Context, connection: Connection, principal: Principal,
             provenance=file.provenance, session_id=session_id, published_at=now))
     _set_status(ctx, connection, session_id, "published", None)
     history.record(ctx, connection, session_id, principal, "published")
+    notifications.emit(ctx, connection, "published", session_id, principal)
     return records.session_view(connection, records.fresh(connection, session_id), ctx.clock())
 
 
 def _cancel(ctx: Context, connection: Connection, principal: Principal, row: Any) -> SessionView:
     _set_status(ctx, connection, row.id, "canceled", f"canceled by {principal.actor}")
     history.record(ctx, connection, row.id, principal, "canceled")
+    notifications.emit(ctx, connection, "rejected", row.id, principal,
+                       reason=f"canceled by {principal.actor}")
     return records.session_view(connection, records.fresh(connection, row.id), ctx.clock())
 
 
@@ -303,3 +306,4 @@ def _fail_batch(ctx: Context, batch: Sequence[tuple[Any, ProjectSettings]], fail
                        "again once the cause is fixed")
             _set_status(ctx, connection, row.id, "error", own)
             history.record(ctx, connection, row.id, None, "error", reason=own)
+            notifications.emit(ctx, connection, "promotion-failed", row.id, reason=own)

@@ -123,6 +123,9 @@ sessions = Table(
     # the creation time in microseconds, so listings keep the order sessions were opened in
     # within one second (version 3)
     Column("created_us", BigInteger),
+    # the expires-at an ``expiring`` notification went out for: an extended session is
+    # warned again when its new end comes near (version 7)
+    Column("warned_expires_at", BigInteger),
 )
 Index(
     "one_live_session_per_release", sessions.c.project, sessions.c.version_key, unique=True,
@@ -130,6 +133,7 @@ Index(
     postgresql_where=sessions.c.status.in_(LIVE_STATES),
 )
 Index("sessions_by_project", sessions.c.project, sessions.c.status)
+Index("sessions_by_expiry", sessions.c.status, sessions.c.expires_at)
 
 files = Table(
     "files", metadata,
@@ -206,6 +210,74 @@ web_sessions = Table(
     Column("csrf", String(64), nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=False, index=True),
+)
+
+# per-project webhooks (version 7): where notifications go, signed with the secret (sealed at
+# rest, see sealing.py); ``project`` is a normalized name or "*" for every project, ``events``
+# the event names it wants, space-separated, or "*"
+webhooks = Table(
+    "webhooks", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project", String(200), nullable=False, index=True),
+    Column("url", Text, nullable=False),
+    Column("secret", Text, nullable=False),
+    Column("events", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+# the outbox (version 7): every notification, written in the transaction of the change it
+# tells about, its JSON body fixed then (so every attempt sends the same signed bytes)
+notifications = Table(
+    "notifications", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event", String(32), nullable=False),
+    Column("project", String(200), nullable=False),
+    Column("session_id", String(36)),
+    Column("body", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+# one notification to one webhook (version 7); ``id`` is the delivery id the receiver sees.
+# A worker claims a delivery until ``claimed_until`` (so one instance sends it) and a claim
+# that outlives a dead worker lapses
+deliveries = Table(
+    "webhook_deliveries", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("notification_id", Integer, ForeignKey("notifications.id"), nullable=False),
+    # no foreign key: removing a webhook keeps its delivery log
+    Column("webhook_id", Integer, nullable=False, index=True),
+    # pending, delivered, failed (out of attempts) or canceled (its webhook was removed)
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", BigInteger, nullable=False),
+    Column("claimed_by", String(64)),
+    Column("claimed_until", BigInteger),
+    Column("created_at", BigInteger, nullable=False),
+    Column("finished_at", BigInteger),
+)
+Index("deliveries_due", deliveries.c.status, deliveries.c.next_attempt_at)
+
+# every attempt of a delivery, for ``admin webhook deliveries`` (version 7)
+attempts = Table(
+    "webhook_attempts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("delivery_id", String(36), ForeignKey("webhook_deliveries.id"), nullable=False,
+           index=True),
+    Column("attempt", Integer, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    # the receiver's HTTP status, or NULL when no answer came (the error says why)
+    Column("status_code", Integer),
+    Column("error", Text),
+    Column("duration_ms", Integer, nullable=False),
+)
+
+# background work one instance does at a time (version 7): a named lease, taken by a
+# conditional update, that lapses when its holder dies
+leases = Table(
+    "leases", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(64), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
 )
 
 
@@ -285,10 +357,22 @@ def _groups_v6(connection: Connection) -> None:
     group_members.create(connection, checkfirst=True)
 
 
+def _service_v7(connection: Connection) -> None:
+    # webhooks, the outbox and its deliveries, leases, the expiry warning mark. Each part only
+    # adds what is missing, so it may run after or before other branches' steps, or twice.
+    for table in (webhooks, notifications, deliveries, attempts, leases):
+        table.create(connection, checkfirst=True)
+    add_missing_column(connection, sessions, "warned_expires_at")
+    existing = {index["name"] for index in inspect(connection).get_indexes(sessions.name)}
+    if "sessions_by_expiry" not in existing:
+        connection.execute(text(
+            "CREATE INDEX sessions_by_expiry ON sessions (status, expires_at)"))
+
+
 #: upgrades in order; UPGRADES[n] brings a database from version n + 1 to n + 2 (a new
 #: database is created at the current version by :func:`create`)
 UPGRADES: tuple[Callable[[Connection], None], ...] = (_history_v2, _hardening_v3,
                                                      _web_sessions_v4, _provenance_v5,
-                                                     _groups_v6)
+                                                     _groups_v6, _service_v7)
 #: the schema version this code writes
 SCHEMA_VERSION = 1 + len(UPGRADES)

@@ -100,6 +100,9 @@ def _stored(connection: Connection) -> Iterator[tuple[Table, Column[object], obj
                                       .where(projects.c.upstream_token.is_not(None))):
         yield projects, projects.c.upstream_token, project.name, project.upstream_token, \
             f"the upstream token of project {project.name!r}"
+    hooks = schema.webhooks
+    for hook in connection.execute(select(hooks.c.id, hooks.c.secret)):
+        yield hooks, hooks.c.secret, hook.id, hook.secret, f"the secret of webhook {hook.id}"
 
 
 def check_readable(db: Database, sealer: Sealer) -> None:

@@ -13,6 +13,7 @@ import uvicorn
 
 from .app import create_app
 from .service import Registry
+from .worker import SWEEP_INTERVAL
 
 _STAGE_TOKEN = re.compile(r"/stage/[^/?#\s]+")
 
@@ -53,9 +54,11 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def serve(registry: Registry, sock: socket.socket, *, base_url: str | None = None,
-          log_level: str = "info", on_ready: Callable[[], None] | None = None) -> None:
+          log_level: str = "info", on_ready: Callable[[], None] | None = None,
+          sweep_interval: float = SWEEP_INTERVAL) -> None:
     """Serve until interrupted (SIGINT/SIGTERM)."""
-    config = uvicorn.Config(create_app(registry, base_url=base_url), log_level=log_level,
+    app = create_app(registry, base_url=base_url, sweep_interval=sweep_interval)
+    config = uvicorn.Config(app, log_level=log_level,
                             log_config=_log_config(), timeout_keep_alive=30,
                             server_header=False)
     server = uvicorn.Server(config)

@@ -23,22 +23,29 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import httpx2
+
 from . import (
+    delivery,
     files,
     grouping,
+    health,
     housekeeping,
     index,
+    leases,
     legacy_upload,
     publishing,
     review,
     sealing,
     sessions,
     storage,
+    webhooks,
     websessions,
 )
 from .accounts import Accounts
 from .blobs import BlobStore, Readable
 from .context import Context
+from .delivery import Claimed
 from .projects import Projects
 from .review import Review
 from .sealing import Sealer
@@ -46,6 +53,7 @@ from .settings import RegistrySettings
 from .storage import Database
 from .trust import Minted, TrustedPublishing
 from .views import Approval, FileView, GroupView, Principal, Provenance, ReleasedFile, SessionView
+from .webhooks import Delivery, Webhook
 from .websessions import WebSession
 
 __all__ = ["Approval", "Registry", "RegistrySettings"]
@@ -64,11 +72,13 @@ class Registry:
 
     @classmethod
     def open(cls, data_dir: str | Path | None = None, database_url: str | None = None,
-             settings: RegistrySettings | None = None) -> Registry:
+             settings: RegistrySettings | None = None, blobs: str | None = None) -> Registry:
         """Open (creating or migrating as needed) the registry in ``data_dir`` (default:
-        :func:`~.storage.default_data_dir`); ``database_url`` moves the tables to PostgreSQL."""
+        :func:`~.storage.default_data_dir`); ``database_url`` moves the tables to PostgreSQL,
+        ``blobs`` (``s3://BUCKET/PREFIX`` or a directory) the files out of ``DATA/blobs``."""
         data = storage.private_directory(
             Path(data_dir).expanduser() if data_dir else storage.default_data_dir())
+        store = storage.open_store(blobs, data)
         db = Database(storage.database_url(data, database_url))
         db.migrate()
         sealer = Sealer.from_environment()
@@ -78,7 +88,7 @@ class Registry:
             db.close()
             raise
         location = db.describe() if database_url else str(data.resolve())
-        return cls(db, BlobStore(data / "blobs"), settings, location=location, sealer=sealer)
+        return cls(db, store, settings, location=location, sealer=sealer)
 
     def close(self) -> None:
         self.context.db.close()
@@ -234,6 +244,42 @@ class Registry:
     def maintenance(self) -> dict[str, int]:
         """Expire old sessions, fail interrupted publishes, sweep dead uploads and blobs."""
         return housekeeping.maintenance(self.context)
+
+    def sweep(self) -> dict[str, int]:
+        """Cancel expired sessions and send the ``expiring`` warnings (every minute)."""
+        return housekeeping.sweep(self.context)
+
+    def take_lease(self, name: str, holder: str, seconds: int) -> bool:
+        """Whether ``holder`` holds the background job ``name`` (see :mod:`.leases`)."""
+        return leases.take(self.context, name, holder, seconds)
+
+    def health(self) -> dict[str, dict[str, Any]]:
+        """Whether the database and the blob store answer (``GET /_/health``)."""
+        return health.check(self.context)
+
+    # notifications (see .webhooks, .delivery) -------------------------------------------
+
+    def add_webhook(self, project: str, url: str, events: list[str] | None = None,
+                    secret: str | None = None) -> tuple[Webhook, str]:
+        return webhooks.add(self.context, project, url, events, secret)
+
+    def webhooks(self, project: str | None = None) -> list[Webhook]:
+        return webhooks.listing(self.context, project)
+
+    def remove_webhook(self, webhook_id: int) -> None:
+        webhooks.remove(self.context, webhook_id)
+
+    def webhook_deliveries(self, webhook_id: int | None = None,
+                           limit: int = 50) -> list[Delivery]:
+        return webhooks.deliveries(self.context, webhook_id, limit)
+
+    def claim_deliveries(self, holder: str, limit: int) -> list[Claimed]:
+        """Take up to ``limit`` due webhook deliveries for the worker ``holder``."""
+        return delivery.claim(self.context, holder, limit)
+
+    def deliver(self, client: httpx2.Client, holder: str, item: Claimed) -> None:
+        """Send one claimed delivery and log the attempt (retries are scheduled)."""
+        delivery.attempt(self.context, client, holder, item)
 
     def collect_garbage(self, digests: Iterable[str] | None = None) -> int:
         return housekeeping.collect_garbage(self.context, digests)

@@ -40,3 +40,17 @@ class RegistrySettings:
     #: verify attestations against Sigstore's staging instance instead of production (for
     #: testing with attestations signed there; ``serve --sigstore-staging``)
     sigstore_staging: bool = False
+    #: the registry's public URL (``--base-url``, else where it listens), for the links in
+    #: notifications; None: notifications carry no links
+    public_url: str | None = None
+    #: 0: downloads stream through the registry; else they redirect to a URL of the object
+    #: store valid this many seconds (``serve --redirect-downloads``)
+    redirect_downloads: int = 0
+    #: how long before ``expires-at`` the ``expiring`` notification goes out
+    expiry_warning: int = 24 * 3600
+    #: how long a webhook receiver may take to answer one delivery attempt
+    webhook_timeout: float = 10.0
+    #: attempts per delivery before it counts as failed
+    webhook_attempts: int = 8
+    #: the wait before the first retry; it doubles with every attempt (capped at an hour)
+    webhook_backoff: float = 30.0

@@ -14,17 +14,18 @@ the Integrity API of the same index (:mod:`.integrity`).
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import IO
 
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 from starlette.requests import Request
 from starlette.responses import (
-    FileResponse,
     HTMLResponse,
     JSONResponse,
     RedirectResponse,
     Response,
+    StreamingResponse,
 )
 from starlette.routing import Route
 
@@ -38,6 +39,9 @@ JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 HTML_TYPE = "application/vnd.pypi.simple.v1+html"
 #: API version the pages declare (1.1: sizes, upload times, versions; 1.3: provenance)
 API_VERSION = "1.3"
+FILE_TYPE = "application/octet-stream"
+#: bytes sent per step of a download
+DOWNLOAD_CHUNK = 256 * 1024
 
 
 class NotAcceptable(Problem):
@@ -167,16 +171,36 @@ async def live_project(request: Request) -> Response:
     return _project_page(request, name, await call(_published_links, request, project, "../../"))
 
 
-def _send(request: Request, sha256: str, filename: str) -> Response:
-    path = registry_of(request).blobs.path(sha256)
-    if not path.is_file():
-        raise NotFound(f"{filename} is missing from the blob store")
-    return FileResponse(path, media_type="application/octet-stream", filename=filename)
+async def _send(request: Request, sha256: str, filename: str, size: int) -> Response:
+    """A stored file: streamed from the blob store, or a redirect to a short-lived URL of
+    the store itself (``serve --redirect-downloads``; pip follows it)."""
+    registry = registry_of(request)
+    lifetime = registry.settings.redirect_downloads
+    if lifetime and (url := await call(registry.blobs.download_url, sha256, filename,
+                                       lifetime)):
+        return RedirectResponse(url, 307, headers={"Cache-Control": "private, no-store"})
+    try:
+        stream = await call(registry.blobs.open, sha256)
+    except FileNotFoundError:
+        raise NotFound(f"{filename} is missing from the blob store") from None
+    headers = {"Content-Length": str(size),
+               "Content-Disposition": f'attachment; filename="{filename}"'}
+    if request.method == "HEAD":
+        stream.close()
+        return Response(headers=headers, media_type=FILE_TYPE)
+    return StreamingResponse(_chunks(stream), headers=headers, media_type=FILE_TYPE)
+
+
+def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
+    # a plain iterator: Starlette reads it in a worker thread, one chunk at a time
+    with stream:
+        while chunk := stream.read(DOWNLOAD_CHUNK):
+            yield chunk
 
 
 async def live_file(request: Request) -> Response:
     released = await call(registry_of(request).released_file, request.path_params["filename"])
-    return _send(request, released.sha256, released.filename)
+    return await _send(request, released.sha256, released.filename, released.size)
 
 
 async def _stage(request: Request) -> SessionView:
@@ -216,7 +240,7 @@ async def stage_file(request: Request) -> Response:
     filename = request.path_params["filename"]
     for file in session.files:
         if file.filename == filename and file.status == "completed":
-            return _send(request, file.sha256, filename)
+            return await _send(request, file.sha256, filename, file.size)
     raise NotFound(f"{filename} is not a completed file of this stage")
 
 

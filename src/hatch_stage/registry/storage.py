@@ -1,9 +1,9 @@
-"""Where the registry keeps its data: the data directory and the SQL database.
+"""Where the registry keeps its data: the data directory, the SQL database, the blob store.
 
 With no options everything lives in one data directory (SQLite database ``registry.db`` and
 the blob directory ``blobs/``), created on first use. ``--database postgresql://...`` moves
-the tables to PostgreSQL so several instances can share them (they then also share one blob
-directory through ``--data``). The schema is created or migrated when the database opens.
+the tables to PostgreSQL and ``--blobs s3://BUCKET/PREFIX`` the files to an object store, so
+several instances can share them. The schema is created or migrated when the database opens.
 """
 
 from __future__ import annotations
@@ -22,11 +22,15 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 
 from ..errors import ConfigError
 from . import schema
+from .blobs import BlobStore
+from .blobs_local import LocalBlobStore
 
 #: environment variable naming the data directory
 HOME_VARIABLE = "HATCH_STAGE_HOME"
 #: the SQLite file inside the data directory
 SQLITE_NAME = "registry.db"
+#: environment variable read when --blobs is not given
+BLOBS_VARIABLE = "HATCH_STAGE_BLOBS"
 
 
 def default_data_dir() -> Path:
@@ -91,6 +95,18 @@ def database_url(data_dir: Path, url: str | None) -> URL:
     return parsed
 
 
+def open_store(blobs: str | None, data_dir: Path) -> BlobStore:
+    """The blob store ``--blobs`` names: ``s3://BUCKET/PREFIX`` (endpoint, region and
+    credentials as the AWS tools read them), a directory, or (None) ``DATA/blobs``."""
+    if blobs and blobs.startswith("s3://"):
+        from .blobs_s3 import S3BlobStore
+
+        return S3BlobStore.from_url(blobs, scratch=data_dir / "tmp")
+    if blobs and "://" in blobs:
+        raise ConfigError(f"--blobs {blobs!r}: expected s3://BUCKET/PREFIX or a directory")
+    return LocalBlobStore(Path(blobs).expanduser() if blobs else data_dir / "blobs")
+
+
 def _sqlite_pragmas(engine: Any) -> None:
     # pysqlite's own transaction handling would defer BEGIN and make concurrent writers fail
     # with "database is locked"; take it over: BEGIN IMMEDIATE for writes, BEGIN for reads
@@ -126,7 +142,9 @@ class Database:
                 url, connect_args={"check_same_thread": False, "timeout": 30})
             _sqlite_pragmas(self.engine)
         else:
-            self.engine = create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8)
+            # a database that does not answer fails a request (or the health check) in seconds
+            self.engine = create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8,
+                                        connect_args={"connect_timeout": 10})
 
     def describe(self) -> str:
         """The database location for messages, password hidden."""
