@@ -69,10 +69,12 @@ def default_workers() -> int:
 
 
 def scan_in_order(members: Iterable[Member], setup: Setup[_R], workers: int | None = None,
-                  parallel_from: int = PARALLEL_FROM) -> Iterator[_R]:
+                  parallel_from: int | None = None) -> Iterator[_R]:
     """``setup``'s scan function applied to each member, in order: here for the first
-    ``parallel_from`` bytes, then in ``workers`` processes (``setup`` must be picklable)."""
+    ``parallel_from`` bytes (:data:`PARALLEL_FROM`), then in ``workers`` processes (``setup``
+    must be picklable)."""
     workers = default_workers() if workers is None else workers
+    parallel_from = PARALLEL_FROM if parallel_from is None else parallel_from
     remaining = iter(members)
     with ExitStack() as stack:
         scan = setup(stack)
