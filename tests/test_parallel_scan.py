@@ -15,12 +15,12 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from secretkinds import TOKENS, password, private_key_block
 
 from hatch_stage.config import ScanLimits
 from hatch_stage.contents import shared_reading
 from hatch_stage.inspection import find_blocked, parallel, scan_secrets, score_python
 from hatch_stage.models import Artifact
-from secretkinds import TOKENS, password, private_key_block
 
 NAME = "many-0.1"
 

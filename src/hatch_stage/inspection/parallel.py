@@ -14,8 +14,9 @@ batches per worker are in flight, so memory stays bounded when members are read 
 sent.
 
 Workers are forked where that is safe (Linux, and no other thread running in this process:
-forking then copies nothing but what the scan needs, and costs milliseconds); elsewhere they
-are spawned and import the scanner themselves. A worker that dies takes the pool with it: the
+forking costs milliseconds, and a forked worker uses the scanner this process already set up,
+detect-secrets' settings included); elsewhere they are spawned and set up a scanner
+themselves. A worker that dies takes the pool with it: the
 batches it left are scanned here instead, so a crash costs time, never findings.
 ``HATCH_STAGE_SCAN_WORKERS=1`` scans in this process only; a larger number sets the pool size
 (by default one worker per core this process may use).
@@ -52,6 +53,9 @@ Setup = Callable[[ExitStack], Callable[[Member], _R]]
 # a worker process's scan function and the contexts it keeps open, set by _start_worker
 _worker_scan: Callable[[Member], Any] | None = None
 _worker_stack = ExitStack()
+# the scan function of the process that starts a pool, while it starts one: a forked worker
+# finds it already set up (and detect-secrets' settings in force), and uses it as it is
+_forked_scan: Callable[[Member], Any] | None = None
 
 
 def default_workers() -> int:
@@ -104,9 +108,13 @@ def _batches(members: Iterator[Member]) -> Iterator[list[Member]]:
 
 def _in_pool(batches: Iterator[list[Member]], setup: Setup[_R], workers: int,
              here: Callable[[Member], _R]) -> Iterator[_R]:
+    global _forked_scan
     pending: deque[tuple[Future[list[_R]] | None, list[Member]]] = deque()
-    pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_start_worker,
-                               initargs=(setup,))
+    context = _context()
+    forked = context.get_start_method() == "fork"
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                               initargs=(None if forked else setup,))
+    _forked_scan = here if forked else None
     try:
         for batch in batches:
             pending.append((_submit(pool, batch), batch))
@@ -115,6 +123,7 @@ def _in_pool(batches: Iterator[list[Member]], setup: Setup[_R], workers: int,
         while pending:
             yield from _collect(pending.popleft(), here)
     finally:
+        _forked_scan = None
         pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -143,9 +152,10 @@ def _context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
-def _start_worker(setup: Setup[Any]) -> None:
+def _start_worker(setup: Setup[Any] | None) -> None:
+    """Make this worker's scan function: inherited when forked (``setup`` None), else set up."""
     global _worker_scan
-    _worker_scan = setup(_worker_stack)
+    _worker_scan = _forked_scan if setup is None else setup(_worker_stack)
 
 
 def _scan_batch(batch: list[Member]) -> list[Any]:

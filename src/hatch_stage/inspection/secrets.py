@@ -118,7 +118,6 @@ class _Setup:
         # imported here: detect-secrets costs a tenth of a second to import, and only scans
         # need it
         from ..secretscan import scanner
-
         from . import detectors  # detect-secrets plugins: imports detect-secrets
 
         custom = None if self.exact else {detectors.__file__: list(detectors.DETECTORS)}

@@ -6,10 +6,10 @@ archive limits: it must be a well-formed wheel or sdist of the session's release
 A file that passes is scanned as the client's dry run scans it (blocked files and secrets:
 :func:`hatch_stage.inspection.find_blocked`, :func:`~hatch_stage.inspection.find_secrets`);
 its findings are kept with the file, so each file is scanned once (both read it through one
-shared reading; the scan runs in the server's process, never in a pool of its own). The release's quality
-checks (:func:`hatch_stage.inspection.score_python`) are recomputed for the completed files
-after every change and kept on the session; a scorer that fails only leaves the report
-without a score, it never fails a file. Together they are the
+shared reading; the scan runs in the server's process, never in a pool of its own). The
+release's quality checks (:func:`hatch_stage.inspection.score_python`) are recomputed for the
+completed files after every change and kept on the session; a scorer that fails only leaves
+the report without a score, it never fails a file. Together they are the
 session's validation report, and :func:`hatch_stage.inspection.blocking` decides which
 findings stop a publish, as it decides for the client's gate.
 """
