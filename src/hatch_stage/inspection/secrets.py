@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import partial
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from ..archive import iter_members
@@ -120,7 +120,8 @@ class _Setup:
         from ..secretscan import scanner
         from . import detectors  # detect-secrets plugins: imports detect-secrets
 
-        custom = None if self.exact else {detectors.__file__: list(detectors.DETECTORS)}
+        classes = str(Path(detectors.__file__).with_name("detector_classes.py"))
+        custom = None if self.exact else {classes: list(detectors.DETECTORS)}
         scan = stack.enter_context(scanner(custom))
         return partial(_scan_member, scan, exact=self.exact)
 
