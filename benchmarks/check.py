@@ -22,6 +22,7 @@ Prints min and median of each with ratios against the build, and exits non-zero 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -30,6 +31,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from _harness import BIN, HATCH_STAGE, measure, ratio, scratch
+
+# an installed package has its bytecode compiled at install time: let the warm-up write it
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "projects" / "sample"
 

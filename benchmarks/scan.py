@@ -40,6 +40,9 @@ from pathlib import Path
 from _harness import BIN, HATCH_STAGE, Run, measure, ratio, scratch
 from packaging.utils import canonicalize_name, parse_sdist_filename
 
+# an installed package has its bytecode compiled at install time: let the first run write it
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SPECS = ("django==5.2",)
 #: the floor's one regex: a quoted run of base64 characters long enough to be a secret
