@@ -8,7 +8,7 @@ maintainer token, in the same run:
   the whole client pipeline, scan and score included, then the PEP 694 upload;
 - ``twine upload --repository-url URL/legacy/staged/`` of the same wheel (the baseline);
 - the floor: the same PEP 694 calls made by ``curl`` (create the session, start the file
-  upload, send the bytes with ``--data-binary @WHEEL``, complete it), with ``sha256sum`` for
+  upload, stream the bytes with ``--upload-file WHEEL``, complete it), with ``sha256sum`` for
   the hash the protocol asks for up front. Its time is the sum of those processes' times, its
   peak memory the largest of theirs; no client can stage the file with less;
 - ``hatch-stage publish`` of the small wheel, to show the client's memory does not grow
@@ -132,8 +132,9 @@ def curl_floor(wheel: Path, workdir: Path) -> Run:
         started = post(session["links"]["upload"], "--data", json.dumps({
             "meta": META, "filename": wheel.name, "size": wheel.stat().st_size,
             "hashes": {"sha256": hashed.stdout.split()[0]}, "mechanism": "http-post-bytes"}))
+        # --upload-file streams from disk (--data-binary @FILE would read it all first)
         post(started["mechanism"]["file_url"], "-H", "Content-Type: application/octet-stream",
-             "--data-binary", f"@{wheel}")
+             "--upload-file", str(wheel))
         done = post(started["links"]["complete"], "--data", json.dumps({"meta": META}))
         if done.get("status") != "completed":
             raise SystemExit(f"curl's upload was not completed: {done}")

@@ -33,15 +33,12 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, TypeVar
+from typing import IO, Protocol, TypeVar
 
 from .archive_links import Node, node_key, resolve_link
 from .config import ScanLimits
 from .errors import ArchiveError
 from .models import Artifact, Member
-
-if TYPE_CHECKING:
-    from .contents import Contents
 
 #: how much of a member ``skip_binary`` reads at a time
 CHUNK = 1 << 20
@@ -56,10 +53,22 @@ _Reader = Callable[[Artifact, str, IO[bytes], "_Budget"], "_T | None"]
 _Linked = Callable[[_T, str], _T]
 #: the most a zip link's stored target may be; real ones are a path
 MAX_LINK_TARGET = 4096
+
+
+class SharedReading(Protocol):
+    """One read of each artifact, shared by the readers of a run
+    (:class:`hatch_stage.contents.Contents`); None from either method: read the archive."""
+
+    def members(self, artifact: Artifact, limits: ScanLimits,
+                skip_binary: bool) -> Iterator[Member] | None: ...
+
+    def links(self, artifact: Artifact, limits: ScanLimits) -> list[tuple[str, str]] | None: ...
+
+
 #: the reading of a run's artifacts that its stages share, while one is open
 #: (:func:`hatch_stage.contents.shared_reading`)
-SHARED_READING: ContextVar[Contents | None] = ContextVar("hatch_stage_shared_reading",
-                                                          default=None)
+SHARED_READING: ContextVar[SharedReading | None] = ContextVar("hatch_stage_shared_reading",
+                                                               default=None)
 
 
 @dataclass(frozen=True)

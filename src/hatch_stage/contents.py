@@ -127,7 +127,7 @@ def shared_reading(hold_bytes: int = HOLD_BYTES) -> Iterator[Contents]:
     """Share one read of each artifact among every reader in this context (see the module
     docstring). Nested readings share the outer one."""
     outer = SHARED_READING.get()
-    if outer is not None:
+    if isinstance(outer, Contents):
         yield outer
         return
     contents = Contents(hold_bytes)
