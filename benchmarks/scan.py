@@ -12,7 +12,7 @@ default) and times, each in a fresh interpreter, from the command line to its ex
   score, as ``publish --dry-run`` and the pre-commit hook run them; once in the default mode
   and once with ``HATCH_STAGE_SCAN_MODE=exact``, which must find exactly what detect-secrets
   finds;
-- ``detect-secrets scan --all-files --no-verify --cores N`` on the unpacked files, N being
+- ``detect-secrets --cores N scan --all-files --no-verify`` on the unpacked files, N being
   every core this process may use (detect-secrets' own parallel mode).
 
 ``--no-verify`` keeps detect-secrets from sending the secrets it finds to AWS, Slack, Stripe...
@@ -92,8 +92,8 @@ def cores() -> int:
 
 
 def detect_secrets(workdir: Path, tops: list[str]) -> tuple[set[Key], Run]:
-    run = measure([str(BIN / "detect-secrets"), "scan", "--all-files", "--no-verify",
-                   "--cores", str(cores()), *tops], cwd=workdir).check("detect-secrets scan")
+    run = measure([str(BIN / "detect-secrets"), "--cores", str(cores()), "scan", "--all-files",
+                   "--no-verify", *tops], cwd=workdir).check("detect-secrets scan")
     found = {
         (path, secret["line_number"], secret["type"], secret["hashed_secret"])
         for path, secrets in json.loads(run.stdout)["results"].items()
@@ -111,7 +111,7 @@ def dry_run(sdists: list[Path], workdir: Path, mode: str) -> tuple[set[Key], Run
     report = json.loads(run.stdout)
     found = {
         (f["member"], f["line"] or 0, f["type"], f["hashed_secret"])
-        for f in [*report["findings"], *report.get("baselined_findings", [])]
+        for f in report["findings"]
         if f.get("plugin") == "detect-secrets"
     }
     return found, run
@@ -176,7 +176,7 @@ def main() -> int:
         ("floor: one read + one regex pass", floor),
         ("hatch-stage check, default mode (dry run)", fast),
         ("hatch-stage check, exact mode", exact),
-        (f"detect-secrets scan --all-files --cores {cores()}", slow),
+        (f"detect-secrets --cores {cores()} scan --all-files", slow),
     ):
         print(f"{label:52}{run.seconds:>8.2f}{run.peak_kib / 1024:>10.1f}")
     print(f"dry run / floor:              {ratio(fast.seconds, floor.seconds)} "
