@@ -36,7 +36,8 @@ SUMMARIES: dict[str, tuple[str, str]] = {
     "approve": ("review", "make staged releases live (needs a one-time password)"),
     "reject": ("review", "discard staged releases (needs a one-time password)"),
     "diff": ("diff", "show what changed since the last published release, and the review flags"),
-    "verify": ("verify", "rebuild the staged wheel from the staged sdist and compare them"),
+    "verify": ("verify", "rebuild the staged wheel from the staged sdist and compare them; "
+               "check the files' provenance against the publisher you expect"),
     "login": ("login", "store a registry token in the system keyring"),
     "logout": ("login", "forget the stored registry token"),
     "serve": ("serve", "run the stage registry"),

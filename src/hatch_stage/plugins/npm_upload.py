@@ -10,6 +10,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Config
 from ..errors import UploadError
@@ -19,6 +20,9 @@ from ..npm.npmrc import configured_registry
 from ..npm.publish import write_document
 from ..npm.tarball import identifiers, read_packed
 from ..npm.versions import check_release
+
+if TYPE_CHECKING:
+    from ..targets.npm import NpmStageClient
 
 
 def _tarball(artifacts: Sequence[Artifact]) -> Artifact:
