@@ -10,6 +10,7 @@ batch size are lowered so that a test-sized release spreads over many batches.
 from __future__ import annotations
 
 import io
+import multiprocessing
 import random
 import tarfile
 from pathlib import Path
@@ -98,6 +99,21 @@ def test_parallel_scan_matches_the_serial_scan(
     assert len(serial.findings) > 30 and serial.notes  # there was something to get wrong
     assert in_pool.findings == serial.findings  # the same findings, in the same order
     assert in_pool.notes == serial.notes
+
+
+def test_spawned_workers_match_the_serial_scan_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, counted_pool: type[CountedPool],
+) -> None:
+    """Where forking is unsafe (another thread running, or not Linux) workers are spawned and
+    set up their own scanner: the result must not change."""
+    artifact = many_members(tmp_path, count=200)
+    serial = scan_secrets([artifact], ScanLimits(), workers=1)
+    monkeypatch.setattr(parallel, "_context", lambda: multiprocessing.get_context("spawn"))
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(parallel, "BATCH_BYTES", 16 * 1024)
+    in_pool = scan_secrets([artifact], ScanLimits(), workers=2)
+    assert counted_pool.batches > 5
+    assert in_pool == serial
 
 
 def test_a_small_release_starts_no_worker(tmp_path: Path,
