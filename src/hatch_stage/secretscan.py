@@ -153,21 +153,6 @@ class _Lines:
         return [self.parts[i] + "\n" if i < last else self.parts[i] for i in range(start, stop)]
 
 
-def _marked_lines(pattern: re.Pattern[str], subject: str) -> Iterator[int]:
-    """0-based indexes of the lines of ``subject`` holding a match (triggers never span lines)."""
-    line = last = 0
-    match = pattern.search(subject)
-    while match is not None:
-        start = match.start()
-        line += subject.count("\n", last, start)
-        last = start
-        yield line
-        end_of_line = subject.find("\n", start)
-        if end_of_line < 0:
-            return
-        match = pattern.search(subject, end_of_line + 1)
-
-
 @dataclass(frozen=True)
 class _Pass:
     """One search through a file for one or more triggers (of the same text, lowered or not).
@@ -190,10 +175,10 @@ class _Pass:
         whose trigger matches inside the line."""
         if len(self.triggers) == 1:
             bit = 1 << self.triggers[0][1]
-            for index in _marked_lines(self.pattern, subject):
+            for index, _start, _end in _marked_lines(self.pattern, subject):
                 candidates[index] = candidates.get(index, 0) | bit
             return
-        for index, start, end in _marked_spans(self.pattern, subject):
+        for index, start, end in _marked_lines(self.pattern, subject):
             bits = 0
             for trigger, plugin_index in self.triggers:
                 if trigger.search(subject, start, end) is not None:
@@ -246,8 +231,9 @@ def _alternation_outside_groups(pattern: str) -> bool:
     return False
 
 
-def _marked_spans(pattern: re.Pattern[str], subject: str) -> Iterator[tuple[int, int, int]]:
-    """(0-based index, start, end) of the lines of ``subject`` holding a match."""
+def _marked_lines(pattern: re.Pattern[str], subject: str) -> Iterator[tuple[int, int, int]]:
+    """(0-based index, start, end) of the lines of ``subject`` holding a match (triggers never
+    span lines, so searching resumes at the next line after a hit)."""
     line = last = 0
     match = pattern.search(subject)
     while match is not None:
