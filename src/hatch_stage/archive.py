@@ -31,8 +31,9 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import IO, TypeVar
+from typing import IO, Protocol, TypeVar
 
 from .archive_links import Node, node_key, resolve_link
 from .config import ScanLimits
@@ -52,6 +53,22 @@ _Reader = Callable[[Artifact, str, IO[bytes], "_Budget"], "_T | None"]
 _Linked = Callable[[_T, str], _T]
 #: the most a zip link's stored target may be; real ones are a path
 MAX_LINK_TARGET = 4096
+
+
+class SharedReading(Protocol):
+    """One read of each artifact, shared by the readers of a run
+    (:class:`hatch_stage.contents.Contents`); None from either method: read the archive."""
+
+    def members(self, artifact: Artifact, limits: ScanLimits,
+                skip_binary: bool) -> Iterator[Member] | None: ...
+
+    def links(self, artifact: Artifact, limits: ScanLimits) -> list[tuple[str, str]] | None: ...
+
+
+#: the reading of a run's artifacts that its stages share, while one is open
+#: (:func:`hatch_stage.contents.shared_reading`)
+SHARED_READING: ContextVar[SharedReading | None] = ContextVar("hatch_stage_shared_reading",
+                                                               default=None)
 
 
 @dataclass(frozen=True)
@@ -199,7 +216,8 @@ def _zip_nodes(artifact: Artifact, archive: zipfile.ZipFile) -> dict[str, Node]:
 
 
 def _zip_walk(
-    artifact: Artifact, limits: ScanLimits, streamed: bool, read: _Reader[_T], linked: _Linked[_T]
+    artifact: Artifact, limits: ScanLimits, streamed: bool, read: _Reader[_T], linked: _Linked[_T],
+    seen_links: list[tuple[str, str]],
 ) -> Iterator[_T]:
     budget = _Budget(artifact, limits)
     links: list[str] = []
@@ -218,6 +236,7 @@ def _zip_walk(
                 yield member
         if links:
             nodes = _zip_nodes(artifact, archive)
+            seen_links.extend((name, nodes[node_key(name)][1]) for name in links)
             by_key = {node_key(info.filename): info for info in archive.infolist()}
             for name in links:
                 target = resolve_link(artifact.filename, name, nodes)
@@ -241,7 +260,8 @@ def tar_node(info: tarfile.TarInfo) -> Node:
 
 
 def _tar_walk(
-    artifact: Artifact, limits: ScanLimits, streamed: bool, read: _Reader[_T], linked: _Linked[_T]
+    artifact: Artifact, limits: ScanLimits, streamed: bool, read: _Reader[_T], linked: _Linked[_T],
+    seen_links: list[tuple[str, str]],
 ) -> Iterator[_T]:
     budget = _Budget(artifact, limits)
     links: list[str] = []
@@ -255,6 +275,7 @@ def _tar_walk(
             if info.issym() or info.islnk():
                 budget.admit(info.name, 0, skip_binary=streamed)
                 links.append(info.name)
+                seen_links.append((info.name, info.linkname))
                 continue
             if not info.isfile():
                 raise ArchiveError(
@@ -310,12 +331,16 @@ def _walk(
     streamed: bool,
     read: _Reader[_T],
     linked: _Linked[_T] = lambda item, target: item,
+    seen_links: list[tuple[str, str]] | None = None,
 ) -> Iterator[_T]:
+    """Every member ``read`` yields something for; ``seen_links`` gets (link, target as stored)
+    of every link met on the way."""
+    seen = seen_links if seen_links is not None else []
     try:
         if artifact.path.name.endswith((".whl", ".zip")):
-            yield from _zip_walk(artifact, limits, streamed, read, linked)
+            yield from _zip_walk(artifact, limits, streamed, read, linked, seen)
         else:
-            yield from _tar_walk(artifact, limits, streamed, read, linked)
+            yield from _tar_walk(artifact, limits, streamed, read, linked, seen)
     except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError) as error:
         raise ArchiveError(f"{artifact.filename}: not a readable archive ({error})") from None
 
@@ -328,8 +353,26 @@ def iter_members(
     With ``skip_binary``, a member that is not UTF-8 text is yielded unread (``binary`` set,
     ``data`` empty), whatever its size; text members are read as usual.
 
+    Inside a shared reading (:func:`hatch_stage.contents.shared_reading`, which a pipeline run
+    and the registry's inspection open), the members come from the one read of the artifact
+    that every stage shares; they are the same members either way.
+
     Raises :class:`ArchiveError` for an unsafe or unreadable archive.
     """
+    shared = SHARED_READING.get()
+    if shared is not None:
+        served = shared.members(artifact, limits, skip_binary)
+        if served is not None:
+            return served
+    return read_members(artifact, limits, skip_binary=skip_binary)
+
+
+def read_members(
+    artifact: Artifact, limits: ScanLimits, *, skip_binary: bool = False,
+    seen_links: list[tuple[str, str]] | None = None,
+) -> Iterator[Member]:
+    """:func:`iter_members` reading the archive itself, whatever reading is shared;
+    ``seen_links`` gets (link, target as stored) of every link in the archive."""
 
     def read(artifact: Artifact, name: str, stream: IO[bytes], budget: _Budget) -> Member:
         return _member(artifact, name, stream, budget, skip_binary)
@@ -337,7 +380,7 @@ def iter_members(
     def linked(member: Member, target: str) -> Member:
         return dataclasses.replace(member, link=target)
 
-    return _walk(artifact, limits, skip_binary, read, linked)
+    return _walk(artifact, limits, skip_binary, read, linked, seen_links)
 
 
 def iter_entries(
@@ -378,11 +421,17 @@ def iter_entries(
     return _walk(artifact, limits, True, read)
 
 
-def list_links(artifact: Artifact) -> list[tuple[str, str]]:
+def list_links(artifact: Artifact, limits: ScanLimits | None = None) -> list[tuple[str, str]]:
     """(member, target as stored) of every symbolic or hard link, from the headers alone.
 
     Nothing is resolved or refused here; :func:`iter_members` does that when it reads them.
+    Inside a shared reading the artifact is read once for every stage, under ``limits``.
     """
+    shared = SHARED_READING.get()
+    if shared is not None:
+        links = shared.links(artifact, limits or ScanLimits())
+        if links is not None:
+            return links
     try:
         if artifact.path.name.endswith((".whl", ".zip")):
             with zipfile.ZipFile(artifact.path) as archive:

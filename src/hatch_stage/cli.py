@@ -3,6 +3,12 @@
 Each module in :mod:`hatch_stage.commands` adds its own subparser with ``register`` and does
 its work in ``run(args) -> exit status``; this module only wires them together and turns a
 :class:`HatchStageError` into a clear message (or a JSON error envelope) and an exit status.
+
+Start-up pays only for the command that runs: only its module is imported (and through it
+rich, detect-secrets, the registry client or the ASGI stack, if it uses them); every other
+command is listed from :data:`SUMMARIES` without importing anything. ``--version`` and
+``--help`` import no command at all. ``tests/test_cli_start.py`` holds the table to what the
+modules register.
 """
 
 from __future__ import annotations
@@ -15,10 +21,28 @@ from typing import NoReturn
 
 from . import __version__
 from .errors import HatchStageError, UsageError
-from .output import report_error
 
 #: command modules, in the order ``--help`` lists them
 COMMANDS = ("publish", "check", "baseline", "review", "diff", "verify", "login", "serve", "admin")
+
+#: every command: name -> (the module that registers it, its line in ``--help``), in order
+SUMMARIES: dict[str, tuple[str, str]] = {
+    "publish": ("publish", "pack, scan, score and stage a release for approval"),
+    "check": ("check", "pack, scan and score without staging (for pre-commit and CI)"),
+    "baseline": ("baseline", "write or update .secrets.baseline to accept the current findings"),
+    "list": ("review", "list staged releases, optionally of one package"),
+    "view": ("review", "show one staged release"),
+    "download": ("review", "download every file of a staged release, hashes verified"),
+    "approve": ("review", "make staged releases live (needs a one-time password)"),
+    "reject": ("review", "discard staged releases (needs a one-time password)"),
+    "diff": ("diff", "show what changed since the last published release, and the review flags"),
+    "verify": ("verify", "rebuild the staged wheel from the staged sdist and compare them; "
+               "check the files' provenance against the publisher you expect"),
+    "login": ("login", "store a registry token in the system keyring"),
+    "logout": ("login", "forget the stored registry token"),
+    "serve": ("serve", "run the stage registry"),
+    "admin": ("admin", "manage registry users, tokens and projects"),
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,7 +63,15 @@ def wants_json(argv: Sequence[str]) -> bool:
     return False
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_named(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` runs, if it names one (the top level has options but no values)."""
+    first = next((argument for argument in argv if not argument.startswith("-")), None)
+    return first if first in SUMMARIES else None
+
+
+def build_parser(modules: Sequence[str] = COMMANDS) -> argparse.ArgumentParser:
+    """The parser, with the commands of ``modules`` (of :data:`COMMANDS`) registered in full:
+    every other command is a one-line entry, enough for ``--help`` and for a mistake."""
     parser = _Parser(
         prog="hatch-stage",
         description="Staged publishing: pack, scan, score and stage a release; "
@@ -47,16 +79,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"hatch-stage {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMANDS:
-        importlib.import_module(f"hatch_stage.commands.{name}").register(subparsers)
+    for name, (module, summary) in SUMMARIES.items():
+        if name in subparsers.choices:
+            continue  # its module registered it with the one before
+        if module in modules:  # adds all of its commands, next to each other in the table
+            importlib.import_module(f"hatch_stage.commands.{module}").register(subparsers)
+        else:
+            subparsers.add_parser(name, help=summary)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = build_parser().parse_args(arguments)
+        command = command_named(arguments)
+        args = build_parser(() if command is None else (SUMMARIES[command][0],)).parse_args(
+            arguments)
     except UsageError as mistake:
+        from .output import report_error
+
         if not wants_json(arguments):
             sys.stderr.write(mistake.usage)
         return report_error(mistake, as_json=wants_json(arguments))
@@ -68,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = args.func(args)
         return status
     except HatchStageError as error:
+        from .output import report_error
+
         return report_error(
             error,
             as_json=getattr(args, "json", False),

@@ -17,6 +17,7 @@ import pluggy
 
 from . import baseline
 from .config import Config
+from .contents import shared_reading
 from .errors import AuthError, HatchStageError, PackError, UploadError
 from .inspection import HIGH, LOW, blocking, distinct
 from .models import (
@@ -279,13 +280,17 @@ class Pipeline:
         return checks
 
     def prepare(self, paths: Sequence[Path], workdir: Path, *, dry_run: bool = True) -> StageReport:
-        """pack, rewrite, scan, score: everything that needs no network."""
+        """pack, rewrite, scan, score: everything that needs no network.
+
+        Each artifact is read once for all four stages (:mod:`hatch_stage.contents`).
+        """
         packing: list[str] = []
-        artifacts = self.rewrite(self.pack(paths, workdir, packing), workdir)
-        found, scanning = self.scan_all(artifacts)
+        with shared_reading():
+            artifacts = self.rewrite(self.pack(paths, workdir, packing), workdir)
+            found, scanning = self.scan_all(artifacts)
+            checks = self.score(artifacts)
         findings, accepted = self.accepted(found)
         notes = [*(Note(message) for message in packing), *scanning]
-        checks = self.score(artifacts)
         provenance = plan_provenance(self.project, self.config, artifacts)
         return StageReport(
             project=self.project,

@@ -15,6 +15,7 @@ from typing import Any
 from rich.markup import escape
 
 from ..baseline_writer import Written, write
+from ..contents import shared_reading
 from ..output import console, emit_json, envelope
 from .common import add_project_arguments, load_pipeline, workspace
 from .flags import json_flag
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     pipeline = load_pipeline(args)
     root = pipeline.project.root
     path = args.baseline_path or pipeline.config.baseline or root / ".secrets.baseline"
-    with workspace() as workdir:
+    with workspace() as workdir, shared_reading():
         artifacts = pipeline.rewrite(pipeline.pack(args.artifacts, workdir), workdir)
         findings, _notes = pipeline.scan_all(artifacts)
         written = write(path.resolve(), root, findings, exact=pipeline.config.exact_scan)

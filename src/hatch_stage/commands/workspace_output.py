@@ -4,14 +4,16 @@ problems that stop the release, and once staged the group and how to approve it;
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 from rich.table import Table
 
 from ..output import console
 from ..release_set.plan import MemberRelease, ReleaseSet
-from ..targets.interface import StagedGroup
+
+if TYPE_CHECKING:  # only named in annotations: check must not pay for the HTTP client
+    from ..targets.interface import StagedGroup
 
 
 def _state(entry: MemberRelease, release: ReleaseSet, dry_run: bool) -> tuple[str, str]:

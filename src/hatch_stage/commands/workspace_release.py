@@ -14,6 +14,7 @@ import argparse
 import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
@@ -27,11 +28,12 @@ from ..registry_choice import ChosenRegistry, public_preview, resolve_registry
 from ..release_set import members, plan
 from ..release_set.plan import ReleaseSet
 from ..release_set.published import NpmRegistry, Offline, PublishedVersions, PythonIndex
-from ..targets import groups
-from ..targets.interface import StageClient, StagedGroup, StagedItem
 from .common import flags_of, render_report, workspace
 from .flags import target_of_flags
 from .workspace_output import release_json, render_release
+
+if TYPE_CHECKING:
+    from ..targets.interface import StageClient, StagedGroup
 
 
 def add_workspace_arguments(parser: argparse.ArgumentParser) -> None:
@@ -199,6 +201,10 @@ def _stopped(error: HatchStageError, release: ReleaseSet, index: int) -> HatchSt
 
 
 def _group(release: ReleaseSet, client: StageClient) -> StagedGroup:
+    # imported here: the HTTP client costs start-up to `check`, which never stages a group
+    from ..targets import groups
+    from ..targets.interface import StagedItem
+
     items = [StagedItem(str(entry.stage_id), entry.name, entry.version or "", status="open")
              for entry in release.releasing]
     try:

@@ -23,14 +23,13 @@ import re
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from ..archive import HEAD, iter_entries
 from ..config import ScanLimits
 from ..models import Artifact, TargetKind
-from ..provenance import SignedBy
 from . import npm, python
 from .model import (
     ArtifactDiff,
@@ -44,6 +43,9 @@ from .model import (
     ReleaseDiff,
 )
 from .textdiff import DiffBudget, DiffLimits
+
+if TYPE_CHECKING:  # only named in annotations: provenance loads cryptography
+    from ..provenance import SignedBy
 
 #: a wheel's ``name-1.0.dist-info/`` and ``name-1.0.data/`` folders, compared across versions
 _VERSIONED_FOLDER = re.compile(r"^([^/]+?)-[^/-]+\.(dist-info|data)/")

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..models import ArtifactKind, TargetKind
-from ..provenance import SignedBy
+
+if TYPE_CHECKING:  # only named in annotations: provenance loads cryptography
+    from ..provenance import SignedBy
 
 #: how a member, field, dependency or entry point differs from the previous release
 Change = Literal["added", "removed", "changed"]

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import ScanLimits
+from ..contents import shared_reading
 from ..models import Artifact, Check, Finding, Note
 from .blocked import FINDING_TYPE as BLOCKED_FILE
 from .blocked import find_blocked, is_blocked
@@ -77,13 +78,14 @@ def inspect_release(artifacts: Sequence[Artifact], limits: ScanLimits | None = N
     plugin names on every finding and check. ``exact``: detect-secrets' findings exactly (the
     ``scan-mode = "exact"`` setting), where every finding blocks."""
     limits = limits or ScanLimits()
-    secrets = scan_secrets(artifacts, limits, exact=exact)
+    with shared_reading():  # each artifact read once for the three
+        blocked = find_blocked(artifacts, limits, blocked_patterns, exact=exact)
+        secrets = scan_secrets(artifacts, limits, exact=exact)
+        checks = [_labelled(c, "python-score") for c in score_python(artifacts, limits)]
     findings = [
-        *(_labelled(f, "blocked-files")
-          for f in find_blocked(artifacts, limits, blocked_patterns, exact=exact)),
+        *(_labelled(f, "blocked-files") for f in blocked),
         *(_labelled(f, "detect-secrets") for f in secrets.findings),
     ]
-    checks = [_labelled(c, "python-score") for c in score_python(artifacts, limits)]
     notes = tuple(_labelled(n, "detect-secrets") for n in secrets.notes)
     return Inspection(tuple(findings), tuple(checks), notes)
 

@@ -71,7 +71,7 @@ PROVIDERS: dict[str, tuple[str, tuple[str, ...], Triggers]] = {
         ((r"hv[sb]\.", False),)),
     "TerraformCloudTokenDetector": (
         "Terraform Cloud Token", (r"[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70}",),
-        ((".atlasv1.", False),)),
+        ((r"atlasv1\.", False),)),
     "AgeSecretKeyDetector": (
         "Age Secret Key", (r"AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}",),
         (("AGE-SECRET-KEY-1", False),)),
@@ -140,7 +140,7 @@ PROVIDERS: dict[str, tuple[str, tuple[str, ...], Triggers]] = {
         "Atlassian API Token", (r"ATATT3[A-Za-z0-9_=-]{180,200}",), (("ATATT3", False),)),
     "AzureAdSecretDetector": (
         "Azure AD Client Secret", (r"[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34}",),
-        ((r"\dQ~", False),)),
+        (("Q~", False),)),
     "AwsBedrockKeyDetector": (
         "Amazon Bedrock API Key", (_START + r"ABSK[A-Za-z0-9+/]{109,269}={0,2}",),
         (("ABSK", False),)),
@@ -176,7 +176,7 @@ PROVIDERS: dict[str, tuple[str, tuple[str, ...], Triggers]] = {
     "HarnessTokenDetector": (
         "Harness Access Token",
         (r"[ps]at\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}",),
-        ((r"[ps]at\.[A-Za-z0-9_-]{22}\.", False),)),
+        ((r"at\.[A-Za-z0-9_-]{22}\.", False),)),
     "OctopusDeployKeyDetector": (
         "Octopus Deploy API Key", (_START + r"API-[A-Z0-9]{26}" + _END,), (("API-", False),)),
     "MapboxSecretTokenDetector": (

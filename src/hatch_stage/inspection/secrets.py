@@ -17,20 +17,24 @@ Two modes:
 
 In both, a file a detect-secrets transformer cannot parse is scanned line by line instead, with
 a :class:`~hatch_stage.models.Note` naming it.
+
+Each member is scanned on its own (:func:`_scan_member`), so a large release is scanned in
+worker processes, a batch of members each, and put back in order (:mod:`.parallel`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from functools import partial
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from ..archive import iter_members
 from ..config import ScanLimits
 from ..models import Artifact, Finding, Member, Note
-from . import detectors
 from .confidence import (
     ENTROPY_TYPES,
     GENERIC_TYPES,
@@ -38,9 +42,13 @@ from .confidence import (
     is_lock_file,
     judge_secret,
 )
+from .parallel import scan_in_order
 
 if TYPE_CHECKING:
-    from ..secretscan import Secret
+    from ..secretscan import Scanner, Secret
+
+#: what scanning one member gives: its findings and its notes
+MemberScan = tuple[list[Finding], list[Note]]
 
 #: the file detect-secrets keeps its baseline in, by default
 BASELINE_NAME = ".secrets.baseline"
@@ -69,64 +77,99 @@ def is_baseline_document(member: Member, names: Sequence[str] = (BASELINE_NAME,)
 
 
 def scan_secrets(artifacts: Sequence[Artifact], limits: ScanLimits, *, exact: bool = False,
-                 baseline_names: Sequence[str] = (BASELINE_NAME,)) -> SecretScan:
-    """Scan every text member of ``artifacts`` (see the module docstring for the modes)."""
-    # imported here: detect-secrets costs a tenth of a second to import, and only scans need it
-    from ..secretscan import mask, scanner
+                 baseline_names: Sequence[str] = (BASELINE_NAME,),
+                 workers: int | None = None) -> SecretScan:
+    """Scan every text member of ``artifacts`` (see the module docstring for the modes).
 
-    custom = None if exact else {detectors.__file__: list(detectors.DETECTORS)}
+    A large release is scanned on several cores (:mod:`.parallel`: ``workers`` processes, by
+    default one per core; 1 scans here); the findings and notes, and their order, are the
+    same either way.
+    """
     findings: list[Finding] = []
     notes: list[Note] = []
-    with scanner(custom) as scan:
-        for artifact in artifacts:
-            # detect-secrets skips what is not UTF-8 text; left unread, it costs no memory
-            for member in iter_members(artifact, limits, skip_binary=True):
-                # a link's bytes are the member it leads to, scanned under its own name
-                if member.binary or member.link is not None or (not exact and (
-                    is_lock_file(member.name) or is_baseline_document(member, baseline_names)
-                )):
-                    continue
-                try:
-                    secrets = scan.scan(member.name, member.data)
-                except Exception as error:  # a plugin choking on the file: note it, go on
-                    notes.append(Note(f"could not be scanned ({type(error).__name__})",
-                                      artifact.filename, member.name))
-                    continue
-                notes.extend(
-                    Note(f"detect-secrets could not parse it ({error}); it was scanned line by "
-                         "line instead", artifact.filename, path)
-                    for path, error in scan.unparsed
-                )
-                scan.unparsed.clear()
-                if not secrets:
-                    continue
-                lines = _lines(member.data)
-                for secret in secrets:
-                    line = lines[secret.line - 1] if secret.line <= len(lines) else ""
-                    if not exact and (
-                        is_known_non_secret(member.name, secret.type, secret.value, line)
-                        or _judged_by_format(secret, secrets)
-                    ):
-                        continue
-                    verdict = judge_secret(member.name, secret.type, secret.value, lines,
-                                           secret.line - 1)
-                    findings.append(Finding(
-                        artifact=artifact.filename,
-                        member=member.name,
-                        line=secret.line,
-                        type=secret.type,
-                        masked=mask(secret.value),
-                        hashed_secret=secret.hashed_secret,
-                        confidence=verdict.confidence,
-                        rule=verdict.rule,
-                    ))
+    members = _scanned_members(artifacts, limits, exact, tuple(baseline_names))
+    for found, noted in scan_in_order(members, _Setup(exact), workers):
+        findings.extend(found)
+        notes.extend(noted)
     return SecretScan(tuple(findings), tuple(notes))
 
 
+def _scanned_members(artifacts: Sequence[Artifact], limits: ScanLimits, exact: bool,
+                     baseline_names: tuple[str, ...]) -> Iterator[Member]:
+    """The members the scan reads, in order."""
+    for artifact in artifacts:
+        # detect-secrets skips what is not UTF-8 text; left unread, it costs no memory
+        for member in iter_members(artifact, limits, skip_binary=True):
+            # a link's bytes are the member it leads to, scanned under its own name
+            if member.binary or member.link is not None or (not exact and (
+                is_lock_file(member.name) or is_baseline_document(member, baseline_names)
+            )):
+                continue
+            yield member
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """How to make a member scanner, here or in a worker process."""
+
+    exact: bool
+
+    def __call__(self, stack: ExitStack) -> Callable[[Member], MemberScan]:
+        # imported here: detect-secrets costs a tenth of a second to import, and only scans
+        # need it
+        from ..secretscan import scanner
+        from . import detectors  # detect-secrets plugins: imports detect-secrets
+
+        classes = str(Path(detectors.__file__).with_name("detector_classes.py"))
+        custom = None if self.exact else {classes: list(detectors.DETECTORS)}
+        scan = stack.enter_context(scanner(custom))
+        return partial(_scan_member, scan, exact=self.exact)
+
+
+def _scan_member(scan: Scanner, member: Member, *, exact: bool) -> MemberScan:
+    """The findings and notes of one member."""
+    from ..secretscan import mask
+
+    try:
+        secrets = scan.scan(member.name, member.data)
+    except Exception as error:  # a plugin choking on the file: note it, go on
+        return [], [Note(f"could not be scanned ({type(error).__name__})", member.artifact,
+                         member.name)]
+    notes = [
+        Note(f"detect-secrets could not parse it ({error}); it was scanned line by line "
+             "instead", member.artifact, path)
+        for path, error in scan.unparsed
+    ]
+    scan.unparsed.clear()
+    if not secrets:
+        return [], notes
+    findings = []
+    lines = _lines(member.data)
+    for secret in secrets:
+        line = lines[secret.line - 1] if secret.line <= len(lines) else ""
+        if not exact and (
+            is_known_non_secret(member.name, secret.type, secret.value, line)
+            or _judged_by_format(secret, secrets)
+        ):
+            continue
+        verdict = judge_secret(member.name, secret.type, secret.value, lines, secret.line - 1)
+        findings.append(Finding(
+            artifact=member.artifact,
+            member=member.name,
+            line=secret.line,
+            type=secret.type,
+            masked=mask(secret.value),
+            hashed_secret=secret.hashed_secret,
+            confidence=verdict.confidence,
+            rule=verdict.rule,
+        ))
+    return findings, notes
+
+
 def find_secrets(artifacts: Sequence[Artifact], limits: ScanLimits, *,
-                 exact: bool = False) -> list[Finding]:
+                 exact: bool = False, workers: int | None = None) -> list[Finding]:
     """Every secret finding in the members of ``artifacts`` (see :func:`scan_secrets`)."""
-    return list(scan_secrets(artifacts, limits, exact=exact).findings)
+    return list(scan_secrets(artifacts, limits, exact=exact, workers=workers).findings)
 
 
 def _judged_by_format(secret: Secret, others: Sequence[Secret]) -> bool:

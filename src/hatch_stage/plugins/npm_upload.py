@@ -10,6 +10,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Config
 from ..errors import UploadError
@@ -19,7 +20,9 @@ from ..npm.npmrc import configured_registry
 from ..npm.publish import write_document
 from ..npm.tarball import identifiers, read_packed
 from ..npm.versions import check_release
-from ..targets.npm import NpmStageClient
+
+if TYPE_CHECKING:
+    from ..targets.npm import NpmStageClient
 
 
 def _tarball(artifacts: Sequence[Artifact]) -> Artifact:
@@ -62,6 +65,10 @@ def hatch_stage_upload(
     if config.access == "restricted" and not name.startswith("@"):
         raise UploadError(f"{name} is not scoped, and only scoped packages can be restricted")
     provenance = next((a.path for a in attestations if a.artifact == tarball.filename), None)
+    # imported here: the HTTP client costs start-up to commands that never upload (check, the
+    # pre-commit hook, --dry-run)
+    from ..targets.npm import NpmStageClient
+
     url = configured_registry(registry or None, project.root, name)
     with NpmStageClient(url, credentials) as client:
         # trusted-publishing tokens may publish but not list; the registry still answers 409

@@ -16,7 +16,6 @@ import configparser
 import os
 from pathlib import Path
 
-from .. import http
 from ..config import Config
 from ..credentials import TOKEN_VARIABLE, keyring_token, same_registry
 from ..errors import AuthError
@@ -33,6 +32,8 @@ def trusted_publishing(registry: str) -> Credentials | None:
     if not any(os.environ.get(marker) for marker in CI_MARKERS):
         return None
     import id as ambient
+
+    from .. import http  # imported here: only trusted publishing needs the HTTP client
 
     base = registry.rstrip("/")
     with http.client() as session:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..archive import list_links
-from ..config import Config
+from ..config import Config, ScanLimits
 from ..errors import PackError
 from ..hookspecs import impl
 from ..models import Artifact, Project
@@ -43,11 +43,11 @@ def build(root: Path, directory: Path) -> list[Artifact]:
     return build_in_process(root, directory, ("sdist", "wheel"))
 
 
-def link_notes(artifacts: Sequence[Artifact], most: int = 5) -> list[str]:
+def link_notes(artifacts: Sequence[Artifact], limits: ScanLimits, most: int = 5) -> list[str]:
     """A note per artifact holding links: they are read as the members they lead to."""
     notes = []
     for artifact in artifacts:
-        links = list_links(artifact)
+        links = list_links(artifact, limits)
         if links:
             shown = ", ".join(f"{name.partition('/')[2] if artifact.kind == 'sdist' else name}"
                               f" -> {target}" for name, target in links[:most])
@@ -68,5 +68,5 @@ def hatch_stage_pack(
     else:
         out = workdir / "packed"
         artifacts = build_project(project.root, project.manifest, config, out, notes)
-    notes.extend(link_notes(artifacts))
+    notes.extend(link_notes(artifacts, config.limits))
     return artifacts

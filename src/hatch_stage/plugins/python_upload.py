@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from ..config import Config
 from ..hookspecs import impl
 from ..models import Artifact, Attestation, Credentials, Project, StagedRelease
-from ..targets.pep694 import Pep694Client
 from ..versions import check_release
 
 
@@ -26,6 +25,10 @@ def hatch_stage_upload(
 ) -> StagedRelease | None:
     if project.target != "python":
         return None
+    # imported here: the HTTP client costs start-up to commands that never upload (check, the
+    # pre-commit hook, --dry-run)
+    from ..targets.pep694 import Pep694Client
+
     client = Pep694Client(registry, credentials)
     check_release(project.name, project.version, client.published_versions(project.name), config)
     return client.stage(project, artifacts, attestations)

@@ -9,6 +9,8 @@ commands.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .publishers import (
     DEFAULT_ISSUERS,
     DEFAULT_JWKS,
@@ -19,15 +21,33 @@ from .publishers import (
     kind_of,
     parse_publisher,
 )
-from .verify import (
-    INTEGRITY_TYPE,
-    PREDICATE_TYPES,
-    ProvenanceError,
-    VerifiedProvenance,
-    same_distribution,
-    verify_attestations,
-    verify_provenance_object,
-)
+
+if TYPE_CHECKING:
+    from .verify import (
+        INTEGRITY_TYPE,
+        PREDICATE_TYPES,
+        ProvenanceError,
+        VerifiedProvenance,
+        same_distribution,
+        verify_attestations,
+        verify_provenance_object,
+    )
+
+#: the names :mod:`.verify` gives this package, imported when first used: verifying loads
+#: cryptography, which the client pays for only when it verifies (start-up of check, publish)
+_FROM_VERIFY = frozenset({
+    "INTEGRITY_TYPE", "PREDICATE_TYPES", "ProvenanceError", "VerifiedProvenance",
+    "same_distribution", "verify_attestations", "verify_provenance_object",
+})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_VERIFY:
+        from . import verify
+
+        return getattr(verify, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_ISSUERS",

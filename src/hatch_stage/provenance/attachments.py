@@ -14,7 +14,6 @@ from pathlib import Path
 
 from ..errors import SignError
 from ..models import Artifact, Attestation
-from .verify import same_distribution
 
 #: the name pypi-attestations (and twine) give an attestation file
 SUFFIX = ".publish.attestation"
@@ -57,6 +56,10 @@ def attestation_files(source: Path, artifacts: Sequence[Artifact]) -> list[Attes
     directory of them), each checked to attest exactly its artifact (name and sha256);
     :class:`SignError` for anything else, never a silent skip. Whether the signer is trusted
     is the registry's to check (it knows the project's trusted publishers)."""
+    # imported here: verifying loads cryptography, which a publish without attestations to
+    # attach never needs
+    from .verify import same_distribution
+
     if not source.exists():
         raise SignError(f"--provenance-file {source}: no such file or directory")
     candidates = sorted(source.glob(f"*{SUFFIX}")) if source.is_dir() else [source]

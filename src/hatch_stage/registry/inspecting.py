@@ -5,10 +5,11 @@ archive limits: it must be a well-formed wheel or sdist of the session's release
 (:func:`hatch_stage.inspection.check_distribution`), else it is ``error`` with the reasons.
 A file that passes is scanned as the client's dry run scans it (blocked files and secrets:
 :func:`hatch_stage.inspection.find_blocked`, :func:`~hatch_stage.inspection.find_secrets`);
-its findings are kept with the file, so each file is scanned once. The release's quality
-checks (:func:`hatch_stage.inspection.score_python`) are recomputed for the completed files
-after every change and kept on the session; a scorer that fails only leaves the report
-without a score, it never fails a file. Together they are the
+its findings are kept with the file, so each file is scanned once (both read it through one
+shared reading; the scan runs in the server's process, never in a pool of its own). The
+release's quality checks (:func:`hatch_stage.inspection.score_python`) are recomputed for the
+completed files after every change and kept on the session; a scorer that fails only leaves
+the report without a score, it never fails a file. Together they are the
 session's validation report, and :func:`hatch_stage.inspection.blocking` decides which
 findings stop a publish, as it decides for the client's gate.
 """
@@ -24,6 +25,7 @@ from typing import TypeVar
 
 from sqlalchemy import update
 
+from ..contents import shared_reading
 from ..digest import release_digest
 from ..errors import HatchStageError
 from ..inspection import blocking, check_distribution, find_blocked, find_secrets, score_python
@@ -64,8 +66,9 @@ def inspect_file(ctx: Context, filename: str, sha256: str, project: str,
             problems = check_distribution(artifact, project, version, limits)
             if problems:
                 return FileVerdict(tuple(problems))
-            findings = [*_labelled(find_blocked([artifact], limits), BLOCKED_FILES),
-                        *_labelled(find_secrets([artifact], limits), SECRETS)]
+            with shared_reading():  # one read of the file for both
+                findings = [*_labelled(find_blocked([artifact], limits), BLOCKED_FILES),
+                            *_labelled(find_secrets([artifact], limits, workers=1), SECRETS)]
             return FileVerdict((), tuple(findings))
     except FileNotFoundError:
         return FileVerdict(("the file's bytes are missing from the registry's store",))

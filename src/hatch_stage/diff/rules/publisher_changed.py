@@ -9,8 +9,12 @@ job ran on is expected to change from release to release and is not compared.
 
 from __future__ import annotations
 
-from ...provenance import SignedBy
+from typing import TYPE_CHECKING
+
 from ..model import Flag, ReleaseDiff
+
+if TYPE_CHECKING:  # only named in annotations: provenance loads cryptography
+    from ...provenance import SignedBy
 
 RULE = "publisher-changed"
 

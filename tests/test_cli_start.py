@@ -1,0 +1,83 @@
+"""Start-up pays only for the command that runs.
+
+``--version`` and ``--help`` import no command module (so neither rich, detect-secrets, the
+registry client nor the ASGI stack); a command imports its own module only, and ``list``
+(the registry client and rich) and ``check`` (the pipeline; detect-secrets only once it scans)
+leave out what they do not use. Checked in a fresh interpreter, as a user runs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from hatch_stage import cli
+
+HEAVY = ("rich", "detect_secrets", "httpx2", "starlette", "uvicorn", "sqlalchemy", "sigstore",
+         "keyring", "hatchling")
+
+
+def _commands(parser: argparse.ArgumentParser) -> Any:
+    return next(action for action in parser._actions if hasattr(action, "_choices_actions"))
+
+
+def imported_by(*argv: str) -> set[str]:
+    """The top-level packages and hatch_stage modules loaded by ``hatch-stage ARGV``."""
+    script = (
+        "import json, sys\n"
+        "from hatch_stage import cli\n"
+        "try:\n"
+        f"    cli.main({list(argv)!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    modules = json.loads(done.stderr.splitlines()[-1])
+    return {m.split(".")[0] for m in modules} | {m for m in modules if m.startswith("hatch_")}
+
+
+@pytest.mark.parametrize("argv", [("--version",), ("--help",)])
+def test_version_and_help_import_no_command(argv: tuple[str, ...]) -> None:
+    loaded = imported_by(*argv)
+    assert not {m for m in loaded if m.startswith("hatch_stage.commands.")}
+    assert not loaded & set(HEAVY)
+
+
+@pytest.mark.parametrize(("argv", "absent"), [
+    (("list", "--help"), {"detect_secrets", "starlette", "uvicorn", "sqlalchemy", "hatchling"}),
+    (("check", "--help"), {"detect_secrets", "httpx2", "starlette", "uvicorn", "sqlalchemy"}),
+    (("serve", "--help"), {"detect_secrets", "starlette", "uvicorn", "sqlalchemy"}),
+])
+def test_a_command_imports_only_its_own_module(argv: tuple[str, ...], absent: set[str]) -> None:
+    loaded = imported_by(*argv)
+    own = f"hatch_stage.commands.{cli.SUMMARIES[argv[0]][0]}"
+    others = {f"hatch_stage.commands.{module}" for module in cli.COMMANDS} - {own}
+    assert own in loaded
+    assert not loaded & others - {"hatch_stage.commands.release"}  # review's helper
+    assert not loaded & absent
+
+
+def test_the_help_table_is_what_the_modules_register() -> None:
+    """Every command a module registers is in :data:`cli.SUMMARIES`, in the same order, with
+    the same line in ``--help``, and the table names nothing the modules do not register."""
+    listed = [(action.dest, action.help) for action in _commands(cli.build_parser())
+              ._choices_actions]
+    assert listed == [(name, summary) for name, (_module, summary) in cli.SUMMARIES.items()]
+    for name, (module, _summary) in cli.SUMMARIES.items():
+        # registered in full by its own module alone, not left a one-line entry
+        parser = _commands(cli.build_parser((module,))).choices[name]
+        assert [action for action in parser._actions if action.dest != "help"]
+
+
+def test_a_mistake_still_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["nonsense"]) != 0
+    message = capsys.readouterr().err
+    assert "invalid choice" in message
+    assert all(f"'{name}'" in message for name in cli.SUMMARIES)
