@@ -81,3 +81,29 @@ def test_a_mistake_still_lists_every_command(capsys: pytest.CaptureFixture[str])
     message = capsys.readouterr().err
     assert "invalid choice" in message
     assert all(f"'{name}'" in message for name in cli.SUMMARIES)
+
+
+def test_the_rule_names_are_the_rules() -> None:
+    """Plugins are loaded from the written-out rule names; they must be the rules, in order."""
+    from hatch_stage.diff.rules import RULES
+    from hatch_stage.plugins import RULE_NAMES, plugin_manager
+
+    assert tuple(RULES) == RULE_NAMES
+    manager = plugin_manager()
+    assert all(manager.get_plugin(name).rule is RULES[name] for name in RULE_NAMES)
+
+
+def test_loading_the_pipeline_imports_no_diff_or_workspace_code() -> None:
+    """``check`` and ``publish`` load every plugin but compare nothing with an earlier
+    release: the comparison, its rules and the workspace planning stay unloaded."""
+    script = ("import json, sys\n"
+              "from hatch_stage.plugins import plugin_manager\n"
+              "import hatch_stage.commands.check, hatch_stage.commands.publish\n"
+              "plugin_manager()\n"
+              "print(json.dumps(sorted(sys.modules)))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    loaded = set(json.loads(done.stdout))
+    assert "hatch_stage.diff.model" in loaded
+    assert not {"hatch_stage.diff.compare", "hatch_stage.diff.rules",
+                "hatch_stage.diff.textdiff", "hatch_stage.release_set.plan"} & loaded
