@@ -185,3 +185,16 @@ def test_turned_off_nothing_is_kept(sample_project: Path, tmp_path: Path) -> Non
     env = {"HATCH_STAGE_CACHE_DIR": str(cache), "HATCH_STAGE_SCAN_CACHE": "0"}
     assert run_cli(["check"], cwd=sample_project, env=env).returncode == 0
     assert not list(cache.glob("scan-*.json"))
+
+
+def test_the_file_keeps_the_newest_entries_only(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scan_cache, "MAX_ENTRIES", 3)
+    cache = tmp_path / "cache"
+    older = _sdist(tmp_path / "older.tar.gz", {f"m{i}.py": f"x = {i}\n".encode() for i in range(4)})
+    newer = _sdist(tmp_path / "newer.tar.gz", {"n.py": b"y = 1\n"})
+    scan_secrets([older], ScanLimits(), workers=1, cache_dir=cache)
+    scan_secrets([newer], ScanLimits(), workers=1, cache_dir=cache)
+    entries = list(json.loads((cache / "scan-default.json").read_text())["entries"])
+    newest = scan_cache.member_key(Member(newer.path.name, f"{NAME}/n.py", b"y = 1\n"))
+    assert len(entries) == 3 and entries[-1] == newest

@@ -40,8 +40,9 @@ from ..models import Finding, Member, Note
 CACHE_VARIABLE = "HATCH_STAGE_SCAN_CACHE"
 #: bump when the file's layout changes
 FORMAT = 1
-#: entries kept in the file: the members of the last runs, newest last
-MAX_ENTRIES = 50_000
+#: entries kept in the file: the members of the last runs, newest last (at some 100 bytes an
+#: entry, the file stays small enough to read in a few milliseconds)
+MAX_ENTRIES = 20_000
 #: hatch-stage modules whose code decides a member's scan, besides every module of
 #: :mod:`hatch_stage.inspection`
 _OWN_MODULES = ("secretscan.py", "models.py")
