@@ -7,7 +7,10 @@ same run, ``--repeat`` times each (after one untimed warm-up):
 - ``hatchling build`` of the sdist and wheel: the baseline. ``check`` must build exactly
   these two files before it can scan and score them, so this is the least a check of what
   ships can cost; check/build shows what start-up, scan and score add on top;
-- ``hatch-stage check``: the hook's command, run directly;
+- ``hatch-stage check``: the hook's command, run directly. Its scan cache (a scratch one) is
+  warm after the warm-up, as on every commit that leaves files unchanged;
+- ``hatch-stage check`` with the scan cache off (``HATCH_STAGE_SCAN_CACHE=0``): every member
+  scanned, as on a first run or when every file changed;
 - ``pre-commit run --all-files`` with a ``repo: local`` hook whose entry is this venv's
   ``hatch-stage check`` (``language: system``, so no hook environment is built or timed);
 - ``pre-commit run --all-files`` with a no-op local hook: pre-commit's own cost.
@@ -96,25 +99,28 @@ def main() -> int:
         config, no_op = workdir / "hatch-stage-check.yaml", workdir / "no-op.yaml"
         config.write_text(HOOKS.format(hatch_stage=HATCH_STAGE))
         no_op.write_text(NO_OP)
-        env = {"PRE_COMMIT_HOME": str(workdir / "pre-commit-home")}
+        env = {"PRE_COMMIT_HOME": str(workdir / "pre-commit-home"),
+               "HATCH_STAGE_CACHE_DIR": str(workdir / "hatch-stage-cache")}
         pre_commit = [str(BIN / "pre-commit"), "run", "--all-files", "--config"]
-        commands: dict[str, list[str]] = {
-            "python -c pass": [sys.executable, "-c", "pass"],
-            "hatchling build (baseline)": [str(BIN / "hatchling"), "build",
-                                           "-d", str(workdir / "dist")],
-            "hatch-stage check": [HATCH_STAGE, "check"],
-            "pre-commit, hatch-stage check": [*pre_commit, str(config)],
-            "pre-commit, no-op hook": [*pre_commit, str(no_op)],
+        commands: dict[str, tuple[list[str], dict[str, str]]] = {
+            "python -c pass": ([sys.executable, "-c", "pass"], {}),
+            "hatchling build (baseline)": ([str(BIN / "hatchling"), "build",
+                                            "-d", str(workdir / "dist")], {}),
+            "hatch-stage check": ([HATCH_STAGE, "check"], {}),
+            "hatch-stage check, no scan cache": ([HATCH_STAGE, "check"],
+                                                 {"HATCH_STAGE_SCAN_CACHE": "0"}),
+            "pre-commit, hatch-stage check": ([*pre_commit, str(config)], {}),
+            "pre-commit, no-op hook": ([*pre_commit, str(no_op)], {}),
         }
         results = {}
-        for label, command in commands.items():
+        for label, (command, extra) in commands.items():
             print(f"timing {label} ...", file=sys.stderr)
-            results[label] = times(command, project, options.repeat, env)
+            results[label] = times(command, project, options.repeat, {**env, **extra})
             shutil.rmtree(workdir / "dist", ignore_errors=True)
 
-    print(f"{'command':<32}{'min s':>8}{'median s':>10}")
+    print(f"{'command':<36}{'min s':>8}{'median s':>10}")
     for label, seconds in results.items():
-        print(f"{label:<32}{min(seconds):>8.3f}{statistics.median(seconds):>10.3f}")
+        print(f"{label:<36}{min(seconds):>8.3f}{statistics.median(seconds):>10.3f}")
     median = {label: statistics.median(seconds) for label, seconds in results.items()}
     check, hook = median["hatch-stage check"], median["pre-commit, hatch-stage check"]
     build = median["hatchling build (baseline)"]
@@ -123,6 +129,8 @@ def main() -> int:
           f"(goal: at most {options.max_check}x)")
     print(f"pre-commit run / hatchling build: {ratio(hook, build)} "
           f"(goal: at most {options.max_hook}x)")
+    print(f"check, no scan cache / build:     "
+          f"{ratio(median['hatch-stage check, no scan cache'], build)}")
     print(f"check / python start-up:          {ratio(check, median['python -c pass'])}")
     print(f"pre-commit overhead (no-op hook): {median['pre-commit, no-op hook']:.3f} s")
     print(f"pre-commit run of check / budget: {hook:.3f} s / {options.budget:.1f} s "

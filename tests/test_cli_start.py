@@ -81,3 +81,30 @@ def test_a_mistake_still_lists_every_command(capsys: pytest.CaptureFixture[str])
     message = capsys.readouterr().err
     assert "invalid choice" in message
     assert all(f"'{name}'" in message for name in cli.SUMMARIES)
+
+
+def test_the_rule_names_are_the_rules() -> None:
+    """Plugins are loaded from the written-out rule names; they must be the rules, in order."""
+    from hatch_stage.diff.rules import RULES
+    from hatch_stage.plugins import RULE_NAMES, plugin_manager
+
+    assert tuple(RULES) == RULE_NAMES
+    manager = plugin_manager()
+    assert all(manager.get_plugin(name).rule is RULES[name] for name in RULE_NAMES)
+
+
+def test_loading_the_pipeline_imports_no_diff_workspace_or_npm_code() -> None:
+    """``check`` and ``publish`` load every plugin but compare nothing with an earlier
+    release: the diff, its rules and the workspace planning stay unloaded, and so do the npm
+    plugins' helpers (they load when an npm project is released)."""
+    script = ("import json, sys\n"
+              "from hatch_stage.plugins import plugin_manager\n"
+              "import hatch_stage.commands.check, hatch_stage.commands.publish\n"
+              "plugin_manager()\n"
+              "print(json.dumps(sorted(sys.modules)))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    loaded = set(json.loads(done.stdout))
+    assert "hatch_stage.plugins.npm_upload" in loaded and "hatch_stage.plugins.rules" in loaded
+    assert not {m for m in loaded if m.startswith(("hatch_stage.diff", "hatch_stage.npm.",
+                                                    "hatch_stage.release_set.", "semver"))}

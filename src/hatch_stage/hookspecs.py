@@ -20,12 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pluggy
 
 from .config import Config
-from .diff.model import ChangedMember, Flag, ReleaseDiff
 from .models import (
     Artifact,
     Attestation,
@@ -36,6 +35,9 @@ from .models import (
     Project,
     StagedRelease,
 )
+
+if TYPE_CHECKING:  # the review hooks' types: a command that reviews nothing loads no diff
+    from .diff.model import ChangedMember, Flag, ReleaseDiff
 
 NAME = "hatch_stage"
 

@@ -13,10 +13,8 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..output import emit_json
-from . import workspace_release
 from .common import add_prepare_arguments, keep_artifacts, load_pipeline, render_report, workspace
-from .flags import add_registry_arguments, json_flag
-from .workspace_release import add_workspace_arguments, check_flags
+from .flags import add_registry_arguments, add_workspace_arguments, check_flags, json_flag
 
 
 def register(subparsers: Any) -> None:
@@ -36,6 +34,8 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     check_flags(args)
     if args.workspace:
+        from . import workspace_release  # its planning is loaded for --workspace only
+
         return workspace_release.run(args, dry_run=True, command="check")
     if args.registry or args.npm_registry:
         raise ConfigError("check reads no registry: --registry and --npm-registry work with "

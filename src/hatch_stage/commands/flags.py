@@ -1,4 +1,5 @@
-"""Flags several commands share: ``--json``, and the registry flags, which also name a target.
+"""Flags several commands share: ``--json``, the workspace flags of ``publish`` and ``check``,
+and the registry flags, which also name a target.
 
 ``--registry`` names a Python stage registry and ``--npm-registry`` an npm registry, in every
 command that takes them. A registry flag therefore chooses its target (it is never ignored
@@ -62,3 +63,29 @@ def target_of_flags(
             f"{REGISTRY_FLAGS[target]} for {_KIND[target]}, or drop {spelled}"
         )
     return target or (given[0] if given else None)
+
+
+def add_workspace_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("workspaces")
+    group.add_argument("--workspace", action="store_true",
+                       help="every member of the hatch, uv, npm or pnpm workspace here whose "
+                       "version is not yet published, staged in dependency order as one group")
+    group.add_argument("--only", action="append", metavar="NAME", default=[],
+                       help="with --workspace: only this member (repeat for more)")
+    group.add_argument("--exclude", action="append", metavar="NAME", default=[],
+                       help="with --workspace: leave this member out (repeat for more)")
+    group.add_argument("--offline", action="store_true",
+                       help="with --workspace: read nothing from the registry (every chosen "
+                       "member counts as unpublished; requirements are checked within the "
+                       "release only)")
+
+
+def check_flags(args: argparse.Namespace) -> None:
+    """The workspace flags need ``--workspace``; ``--workspace`` builds, so no artifacts."""
+    if not args.workspace:
+        given = [flag for flag, value in (("--only", args.only), ("--exclude", args.exclude),
+                                          ("--offline", args.offline)) if value]
+        if given:
+            raise ConfigError(f"{', '.join(given)} only work with --workspace")
+    elif args.artifacts:
+        raise ConfigError("--workspace packs every member itself: name no artifacts")

@@ -19,10 +19,14 @@ from ..errors import HatchStageError
 from ..output import console, emit_json, is_terminal
 from ..pipeline import Pipeline, StageReport
 from ..registry_choice import ChosenRegistry, public_preview, resolve_registry
-from . import workspace_release
 from .common import add_prepare_arguments, keep_artifacts, load_pipeline, render_report, workspace
-from .flags import add_registry_arguments, json_flag, target_of_flags
-from .workspace_release import add_workspace_arguments, check_flags
+from .flags import (
+    add_registry_arguments,
+    add_workspace_arguments,
+    check_flags,
+    json_flag,
+    target_of_flags,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -77,6 +81,8 @@ def _confirmed(args: argparse.Namespace, name: str, version: str, registry: str)
 def run(args: argparse.Namespace) -> int:
     check_flags(args)
     if args.workspace:
+        from . import workspace_release  # its planning is loaded for --workspace only
+
         return workspace_release.run(args, dry_run=args.dry_run, command="publish")
     args.target = target_of_flags(args.target, args.registry, args.npm_registry)
     if args.npm_registry:  # the npm plugins find their registry in the settings

@@ -29,37 +29,11 @@ from ..release_set import members, plan
 from ..release_set.plan import ReleaseSet
 from ..release_set.published import NpmRegistry, Offline, PublishedVersions, PythonIndex
 from .common import flags_of, render_report, workspace
-from .flags import target_of_flags
+from .flags import check_flags, target_of_flags
 from .workspace_output import release_json, render_release
 
 if TYPE_CHECKING:
     from ..targets.interface import StageClient, StagedGroup
-
-
-def add_workspace_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("workspaces")
-    group.add_argument("--workspace", action="store_true",
-                       help="every member of the hatch, uv, npm or pnpm workspace here whose "
-                       "version is not yet published, staged in dependency order as one group")
-    group.add_argument("--only", action="append", metavar="NAME", default=[],
-                       help="with --workspace: only this member (repeat for more)")
-    group.add_argument("--exclude", action="append", metavar="NAME", default=[],
-                       help="with --workspace: leave this member out (repeat for more)")
-    group.add_argument("--offline", action="store_true",
-                       help="with --workspace: read nothing from the registry (every chosen "
-                       "member counts as unpublished; requirements are checked within the "
-                       "release only)")
-
-
-def check_flags(args: argparse.Namespace) -> None:
-    """The workspace flags need ``--workspace``; ``--workspace`` builds, so no artifacts."""
-    if not args.workspace:
-        given = [flag for flag, value in (("--only", args.only), ("--exclude", args.exclude),
-                                          ("--offline", args.offline)) if value]
-        if given:
-            raise ConfigError(f"{', '.join(given)} only work with --workspace")
-    elif args.artifacts:
-        raise ConfigError("--workspace packs every member itself: name no artifacts")
 
 
 class _Target:

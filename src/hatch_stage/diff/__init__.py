@@ -10,7 +10,9 @@ command line and the registry's review page compute the same diff. Computing
 
 from __future__ import annotations
 
-from .compare import NoRules, Rules, compare_releases, member_key
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .model import (
     ArtifactDiff,
     ChangedMember,
@@ -22,8 +24,28 @@ from .model import (
     Flag,
     ReleaseDiff,
 )
-from .rules import BuiltinRules
-from .textdiff import DiffLimits
+
+if TYPE_CHECKING:
+    from .compare import NoRules, Rules, compare_releases, member_key
+    from .rules import BuiltinRules
+    from .textdiff import DiffLimits
+
+#: names of the computing modules, imported when first asked for: the pipeline's contract
+#: (:mod:`hatch_stage.hookspecs`) names the plain data of :mod:`.model`, and a command that
+#: never diffs (``check``, ``publish``) should not load the comparison and its rules
+_LAZY = {
+    "NoRules": "compare", "Rules": "compare", "compare_releases": "compare",
+    "member_key": "compare", "BuiltinRules": "rules", "DiffLimits": "textdiff",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "ArtifactDiff",

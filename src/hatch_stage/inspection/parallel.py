@@ -24,6 +24,7 @@ batches it left are scanned here instead, so a crash costs time, never findings.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import sys
@@ -76,14 +77,17 @@ def scan_in_order(members: Iterable[Member], setup: Setup[_R], workers: int | No
                   parallel_from: int | None = None) -> Iterator[_R]:
     """``setup``'s scan function applied to each member, in order: here for the first
     ``parallel_from`` bytes (:data:`PARALLEL_FROM`), then in ``workers`` processes (``setup``
-    must be picklable)."""
+    must be picklable). ``setup`` is called only once there is a member to scan."""
     workers = default_workers() if workers is None else workers
     parallel_from = PARALLEL_FROM if parallel_from is None else parallel_from
     remaining = iter(members)
+    first = next(remaining, None)
+    if first is None:
+        return  # nothing to scan: the scanner is not even set up
     with ExitStack() as stack:
         scan = setup(stack)
         scanned = 0
-        for member in remaining:
+        for member in itertools.chain((first,), remaining):
             yield scan(member)
             scanned += len(member.data)
             if workers > 1 and scanned >= parallel_from:

@@ -25,6 +25,7 @@ worker processes, a batch of members each, and put back in order (:mod:`.paralle
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -43,12 +44,10 @@ from .confidence import (
     judge_secret,
 )
 from .parallel import scan_in_order
+from .scan_cache import MemberScan, ScanCache, member_key, open_cache
 
 if TYPE_CHECKING:
     from ..secretscan import Scanner, Secret
-
-#: what scanning one member gives: its findings and its notes
-MemberScan = tuple[list[Finding], list[Note]]
 
 #: the file detect-secrets keeps its baseline in, by default
 BASELINE_NAME = ".secrets.baseline"
@@ -78,20 +77,55 @@ def is_baseline_document(member: Member, names: Sequence[str] = (BASELINE_NAME,)
 
 def scan_secrets(artifacts: Sequence[Artifact], limits: ScanLimits, *, exact: bool = False,
                  baseline_names: Sequence[str] = (BASELINE_NAME,),
-                 workers: int | None = None) -> SecretScan:
+                 workers: int | None = None, cache_dir: Path | None = None) -> SecretScan:
     """Scan every text member of ``artifacts`` (see the module docstring for the modes).
 
     A large release is scanned on several cores (:mod:`.parallel`: ``workers`` processes, by
     default one per core; 1 scans here); the findings and notes, and their order, are the
-    same either way.
+    same either way. With ``cache_dir``, a member this code scanned before under the same
+    name with the same bytes takes the kept result (:mod:`.scan_cache`), so a run whose
+    members are all known sets up no scanner at all.
     """
     findings: list[Finding] = []
     notes: list[Note] = []
     members = _scanned_members(artifacts, limits, exact, tuple(baseline_names))
-    for found, noted in scan_in_order(members, _Setup(exact), workers):
+    cache = None if cache_dir is None else open_cache(cache_dir, exact)
+    scans = (scan_in_order(members, _Setup(exact), workers) if cache is None
+             else _cached_scans(members, cache, _Setup(exact), workers))
+    for found, noted in scans:
         findings.extend(found)
         notes.extend(noted)
+    if cache is not None:
+        cache.save()
     return SecretScan(tuple(findings), tuple(notes))
+
+
+def _cached_scans(members: Iterator[Member], cache: ScanCache, setup: _Setup,
+                  workers: int | None) -> Iterator[MemberScan]:
+    """Each member's scan, in order: the kept one where the cache has it, else scanned (and
+    kept). Only the members the cache lacks go to the scanner; their results come back in
+    the order they were sent, and each is put back in its place among the kept ones."""
+    # every member read so far, in order: its key, and its kept scan or None (being scanned)
+    waiting: deque[tuple[str, MemberScan | None]] = deque()
+
+    def unknown() -> Iterator[Member]:
+        for member in members:
+            key = member_key(member)
+            kept = cache.get(key, member)
+            waiting.append((key, kept))
+            if kept is None:
+                yield member
+
+    for scanned in scan_in_order(unknown(), setup, workers):
+        key, kept = waiting.popleft()
+        while kept is not None:  # known members before this one
+            yield kept
+            key, kept = waiting.popleft()
+        cache.put(key, scanned)
+        yield scanned
+    for _key, kept in waiting:  # known members after the last one scanned
+        if kept is not None:
+            yield kept
 
 
 def _scanned_members(artifacts: Sequence[Artifact], limits: ScanLimits, exact: bool,

@@ -18,7 +18,6 @@ from typing import Any
 import pluggy
 
 from .. import hookspecs
-from ..diff.rules import RULES
 from ..errors import PluginError
 
 #: built-in plugin name -> module
@@ -41,7 +40,15 @@ BUILTIN: dict[str, str] = {
 #: the built-in review rules (hatch-stage diff, view): one plugin per rule, made by this module
 #: from the rules of hatch_stage.diff.rules, which the registry's review page applies too
 RULES_MODULE = "hatch_stage.plugins.rules"
-BUILTIN.update({name: RULES_MODULE for name in RULES})
+#: the names of those rules, in the order of ``hatch_stage.diff.rules.RULES`` (which
+#: ``tests/test_cli_start.py`` holds this to): written out, so that loading the plugins
+#: imports no rule
+RULE_NAMES = (
+    "pth-file", "native-binary", "import-time-code", "opaque-blob", "build-changed",
+    "console-script", "dependency-added", "dependency-loosened", "project-url-host",
+    "wheel-not-in-sdist", "install-script", "provenance-dropped", "publisher-changed",
+)
+BUILTIN.update({name: RULES_MODULE for name in RULE_NAMES})
 
 ONLY_VARIABLE = "HATCH_STAGE_LOAD_PLUGINS"
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from ..config import Config
 from ..hookspecs import impl
 from ..models import Credentials, Project
-from ..npm.npmrc import configured_registry
 
 
 @impl
@@ -20,6 +19,7 @@ def hatch_stage_auth(project: Project, config: Config, registry: str, purpose: s
     if project.target != "npm":
         return None
     from ..npm.auth import find_credentials  # imported here: it loads the HTTP client
+    from ..npm.npmrc import configured_registry
 
     # an empty registry means "the project's own": flag, .npmrc, else the public registry
     url = configured_registry(registry or None, project.root, project.name)

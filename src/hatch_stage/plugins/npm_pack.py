@@ -14,8 +14,6 @@ from ..config import Config
 from ..errors import PackError
 from ..hookspecs import impl
 from ..models import Artifact, Project
-from ..npm.packer import pack
-from ..npm.tarball import read_packed
 
 
 def _prebuilt(paths: Sequence[Path]) -> Path:
@@ -29,6 +27,8 @@ def _prebuilt(paths: Sequence[Path]) -> Path:
 
 def checked(tarball: Path, project: Project, config: Config) -> Artifact:
     """``tarball`` as an artifact, after checking it is this project's package and version."""
+    from ..npm.tarball import read_packed  # the npm helpers load for npm projects only
+
     artifact = Artifact(tarball, "npm-tarball")
     packed = read_packed(artifact, config.limits, PackError)
     if (packed.name, packed.version) != (project.name, project.version):
@@ -46,5 +46,7 @@ def hatch_stage_pack(project: Project, config: Config, paths: Sequence[Path], wo
 ):
     if project.target != "npm":
         return None
+    from ..npm.packer import pack  # the npm helpers load for npm projects only
+
     tarball = _prebuilt(paths) if paths else pack(project.root, workdir / "npm-packed")
     return [checked(tarball, project, config)]

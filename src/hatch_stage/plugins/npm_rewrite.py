@@ -8,17 +8,20 @@ A tarball without such ranges is left as it is.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Config
 from ..errors import RewriteError
 from ..hookspecs import impl
 from ..models import Artifact, Project
-from ..npm import workspace
-from ..npm.specs import rewrite_manifest
-from ..npm.tarball import MANIFEST_MEMBER, read_packed, replace_member
+
+if TYPE_CHECKING:
+    from ..npm.workspace import Workspace
 
 
-def _workspace_of(root: Path) -> workspace.Workspace:
+def _workspace_of(root: Path) -> Workspace:
+    from ..npm import workspace
+
     found = workspace.find_root(root)
     if found is None:
         raise RewriteError(
@@ -34,6 +37,9 @@ def hatch_stage_rewrite(artifact: Artifact, project: Project, config: Config, wo
 ):
     if project.target != "npm" or artifact.kind != "npm-tarball":
         return None
+    from ..npm.specs import rewrite_manifest  # the npm helpers load for npm projects only
+    from ..npm.tarball import MANIFEST_MEMBER, read_packed, replace_member
+
     packed = read_packed(artifact, config.limits, RewriteError)
     try:
         text = packed.raw.decode("utf-8")

@@ -11,14 +11,16 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import Config
 from ..errors import ScoreError
 from ..hookspecs import impl
 from ..models import Artifact, Check, Project
-from ..npm.tarball import Packed, read_packed
 from ..scoring.rules import README_MIN_CHARS, count_headings
+
+if TYPE_CHECKING:
+    from ..npm.tarball import Packed
 
 #: the placeholder ``npm init`` writes, which fails every run
 NPM_INIT_TEST = 'echo "Error: no test specified" && exit 1'
@@ -184,6 +186,8 @@ def hatch_stage_score(artifacts: Sequence[Artifact], project: Project, config: C
     tarballs = [artifact for artifact in artifacts if artifact.kind == "npm-tarball"]
     if not tarballs:
         raise ScoreError("no npm tarball to score")
+    from ..npm.tarball import read_packed  # the npm helpers load for npm projects only
+
     shipped = _shipped(read_packed(tarballs[0], config.limits, ScoreError, keep=("readme",)))
     checks = []
     for name, points, judge in RULES:

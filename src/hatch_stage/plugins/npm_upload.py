@@ -16,10 +16,6 @@ from ..config import Config
 from ..errors import UploadError
 from ..hookspecs import impl
 from ..models import Artifact, Attestation, Credentials, Project, StagedRelease
-from ..npm.npmrc import configured_registry
-from ..npm.publish import write_document
-from ..npm.tarball import identifiers, read_packed
-from ..npm.versions import check_release
 
 if TYPE_CHECKING:
     from ..targets.npm import NpmStageClient
@@ -37,6 +33,8 @@ def _same_tarball_staged(client: NpmStageClient, stage_id: str, tarball: Artifac
     """Raise ``already_staged`` (as the Python target does) when the version is staged with
     exactly this tarball, so a rerun of an interrupted workspace release takes it up; a
     different tarball is left to the version rules (a conflict)."""
+    from ..npm.tarball import identifiers
+
     if client.view(stage_id).digest in identifiers(tarball.path):
         already = UploadError(f"{name}@{version} is already staged (stage id {stage_id}) with "
                               "exactly this tarball: approve or reject it first",
@@ -56,6 +54,11 @@ def hatch_stage_upload(
 ) -> StagedRelease | None:
     if project.target != "npm":
         return None
+    from ..npm.npmrc import configured_registry  # the npm helpers load for npm projects only
+    from ..npm.publish import write_document
+    from ..npm.tarball import read_packed
+    from ..npm.versions import check_release
+
     tarball = _tarball(artifacts)
     packed = read_packed(tarball, config.limits, UploadError)
     name, version = packed.name, packed.version

@@ -9,17 +9,29 @@ members (``hatch_stage_review_member``), release rules at the diff as a whole
 
 from __future__ import annotations
 
-from ...config import Config
-from ...diff.model import ChangedMember, Flag, ReleaseDiff
-from ...diff.rules import RULES, Rule
+from typing import TYPE_CHECKING
+
 from ...hookspecs import impl
+
+if TYPE_CHECKING:
+    from ...config import Config
+    from ...diff.model import ChangedMember, Flag, ReleaseDiff
+    from ...diff.rules import Rule
 
 
 class ReviewRulePlugin:
-    """One built-in review rule, registered under the rule's name."""
+    """One built-in review rule, registered under the rule's name. The rule is imported when
+    a review first calls it: loading the plugins for ``check`` or ``publish`` imports no
+    rule."""
 
-    def __init__(self, rule: Rule) -> None:
-        self.rule = rule
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @property
+    def rule(self) -> Rule:
+        from ...diff.rules import RULES
+
+        return RULES[self.name]
 
     @impl
     def hatch_stage_review_member(self, member: ChangedMember, config: Config) -> list[Flag]:
@@ -31,5 +43,6 @@ class ReviewRulePlugin:
 
 
 def plugin(name: str) -> ReviewRulePlugin:
-    """The plugin of the built-in rule ``name``."""
-    return ReviewRulePlugin(RULES[name])
+    """The plugin of the built-in rule ``name`` (one of
+    :data:`hatch_stage.plugins.RULE_NAMES`)."""
+    return ReviewRulePlugin(name)
