@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import secrets
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +56,26 @@ def token_plant(kind: str, index: int) -> Callable[[], Plant]:
     return make
 
 
+#: detect-secrets' default entropy limits: a random string at or below its limit (about 2 in
+#: 100 base64 strings of this length) is, rightly, no finding, so the plant is drawn again
+BASE64_LIMIT = 4.5
+HEX_LIMIT = 3.0
+HEX_DIGITS = "0123456789abcdef"
+
+
+def shannon_entropy(text: str) -> float:
+    return -sum(count / len(text) * math.log2(count / len(text))
+                for count in Counter(text).values())
+
+
+def above_entropy(limit: float, draw: Callable[[], str]) -> str:
+    """A random string whose entropy clears ``limit`` with a margin."""
+    while True:
+        value = draw()
+        if shannon_entropy(value) > limit + 0.1:
+            return value
+
+
 def generic(path: str, template: str, line: int, value: Callable[[], str]) -> Callable[[], Plant]:
     def make() -> Plant:
         secret = value()
@@ -89,11 +111,13 @@ PLANTS: dict[str, Callable[[], Plant]] = {
                                            "database:\n  host: db\n  password: {secret}\n", 3,
                                            lambda: pick(ALNUM, 20)),
     "Base64 High Entropy String": generic(CODE, 'API_TOKEN = "{secret}"\n', 1,
-                                          lambda: base64.b64encode(secrets.token_bytes(30))
-                                          .decode()),
+                                          lambda: above_entropy(
+                                              BASE64_LIMIT, lambda: base64.b64encode(
+                                                  secrets.token_bytes(30)).decode())),
     "Hex High Entropy String": generic(f"{DATA}/webhook.json",
                                        '{{\n  "signing_token": "{secret}"\n}}\n', 2,
-                                       lambda: pick("0123456789abcdef", 40)),
+                                       lambda: above_entropy(HEX_LIMIT,
+                                                             lambda: pick(HEX_DIGITS, 40))),
     "Basic Auth Credentials": generic(CODE, 'DATABASE_URL = "postgresql://deploy:{secret}'
                                       '@db.internal.net:5432/app"\n', 1, lambda: pick(ALNUM, 20)),
     "JSON Web Token": generic(f"{DATA}/session.json", '{{\n  "access_token": "{secret}"\n}}\n',
