@@ -29,6 +29,16 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+#: 40 popular, well-kept packages: the precision benchmark's releases (issue 12), on which the
+#: score's weights were calibrated (score_survey.py)
+POPULAR = (
+    "aiohttp", "attrs", "azure-core", "black", "boto3", "botocore", "certifi",
+    "charset-normalizer", "click", "cryptography", "detect-secrets", "django", "fastapi",
+    "flask", "google-auth", "hatchling", "httpx", "idna", "jinja2", "keyring", "numpy",
+    "oauthlib", "packaging", "paramiko", "pip", "pluggy", "poetry-core", "pydantic", "pytest",
+    "pyyaml", "requests", "requests-oauthlib", "rich", "setuptools", "six", "sqlalchemy",
+    "starlette", "twine", "urllib3", "uvicorn",
+)
 INDEX = "https://pypi.org/simple/"
 ACCEPT = "application/vnd.pypi.simple.v1+json"
 RETRIES = 3

@@ -27,15 +27,8 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import httpx2
+from _pypi import POPULAR
 
-PACKAGES = (
-    "aiohttp", "attrs", "azure-core", "black", "boto3", "botocore", "certifi",
-    "charset-normalizer", "click", "cryptography", "detect-secrets", "django", "fastapi",
-    "flask", "google-auth", "hatchling", "httpx", "idna", "jinja2", "keyring", "numpy",
-    "oauthlib", "packaging", "paramiko", "pip", "pluggy", "poetry-core", "pydantic", "pytest",
-    "pyyaml", "requests", "requests-oauthlib", "rich", "setuptools", "six", "sqlalchemy",
-    "starlette", "twine", "urllib3", "uvicorn",
-)
 INDEX = "https://pypi.org/pypi/{name}/json"
 DEFAULT_CACHE = Path.home() / ".cache" / "hatch-stage" / "bench"
 #: the wheel tags this machine would install, best first (pure wheels first)
@@ -103,7 +96,7 @@ def latest_release(client: httpx2.Client, name: str, cache: Path) -> tuple[str, 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("names", nargs="*", default=PACKAGES, help="packages (default: the 40)")
+    parser.add_argument("names", nargs="*", default=POPULAR, help="packages (default: the 40)")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--show", type=int, default=5, help="blocking findings shown per release")
     parser.add_argument("--download-only", action="store_true")

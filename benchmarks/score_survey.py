@@ -17,23 +17,13 @@ import statistics
 import sys
 from collections import Counter
 
-from _pypi import client, latest_release
+from _pypi import POPULAR, client, latest_release
 
 from hatch_stage.config import ScanLimits
 from hatch_stage.inspection import score_python
 from hatch_stage.models import Artifact
 from hatch_stage.scoring import RULES, label_kind, read_shipped
 from hatch_stage.scoring.urls import url_kind
-
-#: the 40 packages of the precision benchmark (issue 12)
-POPULAR = [
-    "aiohttp", "attrs", "azure-core", "black", "boto3", "botocore", "certifi",
-    "charset-normalizer", "click", "cryptography", "detect-secrets", "django", "fastapi",
-    "flask", "google-auth", "hatchling", "httpx", "idna", "jinja2", "keyring", "numpy",
-    "oauthlib", "packaging", "paramiko", "pip", "pluggy", "poetry-core", "pydantic", "pytest",
-    "pyyaml", "requests", "requests-oauthlib", "rich", "setuptools", "six", "sqlalchemy",
-    "starlette", "twine", "urllib3", "uvicorn",
-]
 
 
 def main() -> int:
