@@ -13,6 +13,7 @@ real verified identities.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,8 @@ def test_view_diff_and_verify_show_who_built_each_file(cli: Cli, registry: Serve
     assert shown.returncode == 0
     text = " ".join(shown.stdout.split())
     assert "provenance: no provenance" in text and "provenance-dropped" in text
+    # a release staged alone has no group: view shows no "group None" row
+    assert not re.search(r"^\s*group\s", shown.stdout, re.MULTILINE)
     assert cli.json("reject", unsigned, "--otp", maintainer.otp(1), *common,
                     env=env)["success"]
 

@@ -86,8 +86,9 @@ def render(client: StageClient, item: StagedItem) -> None:
     console.print(f"[bold]{escape(item.name)} {escape(item.version)}[/] staged as {item.stage_id}")
     details = Table(box=None, pad_edge=False, show_header=False)
     for key, value in raw.items():
-        if not isinstance(value, (Mapping, list)) and key not in ("session-token",
-                                                                  "release-digest"):
+        # a field without a value (``group`` of a release staged alone) tells nothing
+        if value is not None and not isinstance(value, (Mapping, list)) and key not in (
+                "session-token", "release-digest"):
             details.add_row(f"  {key}", escape(str(value)))
     links = raw.get("links")
     if isinstance(links, Mapping) and links.get("stage"):
