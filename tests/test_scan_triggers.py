@@ -95,3 +95,65 @@ def test_plugin_trigger_fires_and_findings_match(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     check_plugin(fast_scanner, name, data, tmp_path_factory.mktemp("t", numbered=True))
+
+
+def _marked_by_each_trigger(scan: Scanner, text: str) -> dict[int, int]:
+    """Line index -> plugin bits, trying every trigger alone on every line (the slow way the
+    passes stand for)."""
+    assert scan.triggers is not None
+    marked = {}
+    for index, line in enumerate(text.split("\n")):
+        bits = 0
+        for pattern, lowered, plugin in scan.triggers:
+            if pattern.search(_fold(line) if lowered else line):
+                bits |= 1 << plugin
+        if bits:
+            marked[index] = bits
+    return marked
+
+
+def test_the_passes_mark_exactly_the_lines_each_trigger_marks(fast_scanner: Scanner) -> None:
+    """Triggers are searched several at once, behind literals they all hold (the keyword
+    plugin's words behind ``key``, ``pass``...) and the entropy plugins' quoted strings in one
+    pass; the lines and plugins marked must be those of each trigger tried alone, here on
+    hatch-stage's own source and tests (code full of ``key``, ``pass`` and quoted strings)."""
+    assert fast_scanner.triggers is not None
+    searched = {p.pattern.pattern for p in fast_scanner.passes}
+    assert any(t.pattern not in searched for t, _, _ in fast_scanner.triggers), (
+        "no trigger is searched behind another pattern: this test would show nothing")
+    root = Path(__file__).resolve().parent.parent
+    files = sorted([*root.joinpath("src").rglob("*.py"), *root.joinpath("tests").glob("*.py")])
+    marked_files = 0
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        expected = _marked_by_each_trigger(fast_scanner, text)
+        assert fast_scanner.candidates(text) == expected, path
+        marked_files += bool(expected)
+    assert marked_files > 20
+
+
+@EXAMPLES
+@given(data=st.data())
+def test_the_passes_mark_what_the_triggers_mark_on_generated_lines(
+    fast_scanner: Scanner, data: st.DataObject,
+) -> None:
+    """Lines made from the plugins' own regexes, mixed with words that hold a pass's literal
+    but no trigger (``keyboard``, ``pass``), case variants and non-ASCII text."""
+    plugins = fast_scanner.plugins
+    lines = []
+    for _ in range(data.draw(st.integers(1, 12), label="lines")):
+        kind = data.draw(st.sampled_from(["plugin", "decoy", "text"]), label="kind")
+        if kind == "plugin":
+            regex = data.draw(st.sampled_from(
+                [r for p in plugins for r in regexes_of(p)]), label="regex")
+            line = data.draw(st.from_regex(regex), label="from regex")
+        elif kind == "decoy":
+            line = data.draw(st.sampled_from([
+                "keyboard = 1", "    pass", "PASSWORD_HASHERS = []", "İ key", "'a' == b",
+                "x = 'deadbeef'", "s = '\u017fecret'", "Contraseña: 'hunter22'",
+            ]), label="decoy")
+        else:
+            line = data.draw(st.text(max_size=40), label="text")
+        lines.append(line.replace("\r", " ").replace("\n", " "))
+    text = "\n".join(lines)
+    assert fast_scanner.candidates(text) == _marked_by_each_trigger(fast_scanner, text)

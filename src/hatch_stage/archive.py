@@ -30,7 +30,7 @@ import stat
 import tarfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import IO, Protocol, TypeVar
@@ -442,3 +442,17 @@ def list_links(artifact: Artifact, limits: ScanLimits | None = None) -> list[tup
                     if info.issym() or info.islnk()]
     except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError) as error:
         raise ArchiveError(f"{artifact.filename}: not a readable archive ({error})") from None
+
+
+def link_notes(artifacts: Sequence[Artifact], limits: ScanLimits, most: int = 5) -> list[str]:
+    """A note per artifact holding links: they are read as the members they lead to."""
+    notes = []
+    for artifact in artifacts:
+        links = list_links(artifact, limits)
+        if links:
+            shown = ", ".join(f"{name.partition('/')[2] if artifact.kind == 'sdist' else name}"
+                              f" -> {target}" for name, target in links[:most])
+            more = f" and {len(links) - most} more" if len(links) > most else ""
+            notes.append(f"{artifact.filename} holds {len(links)} link(s), read as the members "
+                         f"they lead to: {shown}{more}")
+    return notes

@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
-from pathlib import Path
+from functools import cached_property, lru_cache
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 #: the kinds of artifact hatch-stage knows how to stage
@@ -26,6 +26,14 @@ def sha256_of(path: Path, chunk_size: int = 1 << 20) -> str:
         while chunk := stream.read(chunk_size):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+@lru_cache(maxsize=1 << 16)
+def member_path(name: str) -> PurePosixPath:
+    """The member ``name`` as a path, parsed once per name: the blocked-file, scan and score
+    rules each look at every member of a release, and parsing a path costs more than most
+    of those rules."""
+    return PurePosixPath(name)
 
 
 @dataclass(frozen=True)

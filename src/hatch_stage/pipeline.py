@@ -16,6 +16,7 @@ from typing import Any, Literal
 import pluggy
 
 from . import baseline
+from .archive import link_notes
 from .config import Config
 from .contents import shared_reading
 from .errors import AuthError, HatchStageError, PackError, UploadError
@@ -282,13 +283,17 @@ class Pipeline:
     def prepare(self, paths: Sequence[Path], workdir: Path, *, dry_run: bool = True) -> StageReport:
         """pack, rewrite, scan, score: everything that needs no network.
 
-        Each artifact is read once for all four stages (:mod:`hatch_stage.contents`).
+        Each artifact is read once for all four stages (:mod:`hatch_stage.contents`). The
+        scan reads first: a large release's members go to the scan's worker processes as they
+        are read, so reading and scanning overlap. The links each artifact holds are listed
+        from that read, at the end.
         """
         packing: list[str] = []
         with shared_reading():
             artifacts = self.rewrite(self.pack(paths, workdir, packing), workdir)
             found, scanning = self.scan_all(artifacts)
             checks = self.score(artifacts)
+            packing += link_notes(artifacts, self.config.limits)
         findings, accepted = self.accepted(found)
         notes = [*(Note(message) for message in packing), *scanning]
         provenance = plan_provenance(self.project, self.config, artifacts)

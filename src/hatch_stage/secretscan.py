@@ -96,6 +96,9 @@ _TRIGGERS: dict[str, tuple[tuple[str, bool], ...]] = {
     "TwilioKeyDetector": ((r"AC[a-z0-9]{32}", False), (r"SK[a-z0-9]{32}", False)),
 }
 
+#: every word of detect-secrets' keyword plugin holds one of these (``api_?key``, ``passwd``...)
+KEYWORD_ANCHORS = ("key", "pass", "pwd", "secret", "contrase")
+
 # a line the eager config parse cannot accept: not indented, not blank, not a comment or
 # section, and no option name before a delimiter (configparser then raises ParsingError)
 _NOT_CONFIG_LINE = re.compile(r"^(?:[=:]|[^\s#;\[=:][^\n=:]*$)", re.MULTILINE)
@@ -170,20 +173,53 @@ class _Pass:
     #: (the trigger alone, index of its plugin)
     triggers: tuple[tuple[re.Pattern[str], int], ...]
 
-    def mark(self, subject: str, candidates: dict[int, int]) -> None:
+    def mark(self, subject: str, first: re.Match[str], candidates: dict[int, int]) -> None:
         """Set, in ``candidates`` (0-based line index -> plugin bits), the bit of each plugin
-        whose trigger matches inside the line."""
-        if len(self.triggers) == 1:
+        whose trigger matches inside the line; ``first`` is the pass's first match."""
+        if len(self.triggers) == 1 and self.triggers[0][0] is self.pattern:
             bit = 1 << self.triggers[0][1]
-            for index, _start, _end in _marked_lines(self.pattern, subject):
+            for index, _start, _end in _marked_lines(self.pattern, subject, first):
                 candidates[index] = candidates.get(index, 0) | bit
             return
-        for index, start, end in _marked_lines(self.pattern, subject):
+        for index, start, end in _marked_lines(self.pattern, subject, first):
             bits = 0
             for trigger, plugin_index in self.triggers:
                 if trigger.search(subject, start, end) is not None:
                     bits |= 1 << plugin_index
-            candidates[index] = candidates.get(index, 0) | bits
+            if bits:  # a line holding a pass's anchor but no trigger is not a candidate
+                candidates[index] = candidates.get(index, 0) | bits
+
+
+def _anchored_passes(trigger: re.Pattern[str], on_lowered: bool, index: int,
+                     anchors: Sequence[str]) -> list[_Pass]:
+    """A pass per literal for a trigger every match of which holds one of ``anchors``: a
+    literal is searched at the speed of a byte search, where an alternation of words is tried
+    at every position holding one of their first letters. Each line found is then tried
+    against the trigger itself, so the lines marked are exactly the trigger's."""
+    return [_Pass(re.compile(re.escape(anchor)), on_lowered, ((trigger, index),))
+            for anchor in anchors]
+
+
+def _quoted_pass(quoted: Sequence[tuple[str, int, re.Pattern[str], int]]) -> _Pass:
+    """One pass for the entropy plugins' triggers, (charset, shortest run, trigger, plugin)
+    each: a quoted run of any of the charsets, long enough for its plugin. Every quote in the
+    text is tried once rather than once per plugin; the lines found are then tried against
+    each trigger alone."""
+    runs = "|".join(f"[{charset}]{{{shortest},}}" for charset, shortest, _, _ in quoted)
+    return _Pass(re.compile(rf"(['\"])(?:{runs})\1"), False,
+                 tuple((trigger, index) for _, _, trigger, index in quoted))
+
+
+def _keyword_anchors(words: Sequence[str]) -> tuple[str, ...]:
+    """Literals one of which every match of the keyword plugin's ``words`` holds (words whose
+    only pattern syntax is an optional underscore, ``_?``), or () when some word has other
+    syntax or holds none of them (another detect-secrets version): then the words are searched
+    as they are."""
+    for word in words:
+        for variant in (word.replace("_?", ""), word.replace("_?", "_")):
+            if re.escape(variant) != variant or not any(a in variant for a in KEYWORD_ANCHORS):
+                return ()
+    return KEYWORD_ANCHORS
 
 
 def _passes(triggers: Sequence[tuple[re.Pattern[str], bool, int]]) -> list[_Pass]:
@@ -231,11 +267,12 @@ def _alternation_outside_groups(pattern: str) -> bool:
     return False
 
 
-def _marked_lines(pattern: re.Pattern[str], subject: str) -> Iterator[tuple[int, int, int]]:
-    """(0-based index, start, end) of the lines of ``subject`` holding a match (triggers never
-    span lines, so searching resumes at the next line after a hit)."""
+def _marked_lines(pattern: re.Pattern[str], subject: str,
+                  first: re.Match[str]) -> Iterator[tuple[int, int, int]]:
+    """(0-based index, start, end) of the lines of ``subject`` holding a match, the first being
+    ``first`` (triggers never span lines, so searching resumes at the next line after a hit)."""
     line = last = 0
-    match = pattern.search(subject)
+    match: re.Match[str] | None = first
     while match is not None:
         start = match.start()
         line += subject.count("\n", last, start)
@@ -276,6 +313,9 @@ class Scanner:
         #: (pattern, search the lowered text?, index of its plugin); None: every line is a
         #: candidate (another detect-secrets version, or a plugin the table does not know)
         self.triggers: list[tuple[re.Pattern[str], bool, int]] | None = []
+        # triggers searched in passes of their own (see _quoted_pass, _anchored_passes)
+        quoted: list[tuple[str, int, re.Pattern[str], int]] = []
+        own: list[_Pass] = []
         for index, plugin in enumerate(self.plugins):
             name = type(plugin).__name__
             if version != TRIGGERS_VERSION:
@@ -283,11 +323,15 @@ class Scanner:
                 break
             if isinstance(plugin, HighEntropyStringsPlugin):
                 shortest = max(1, math.floor(2**plugin.entropy_limit) - 1)
-                quoted = rf"(['\"])[{re.escape(plugin.charset)}]{{{shortest},}}\1"
-                self.triggers.append((re.compile(quoted), False, index))
+                charset = re.escape(plugin.charset)
+                trigger = re.compile(rf"(['\"])[{charset}]{{{shortest},}}\1")
+                self.triggers.append((trigger, False, index))
+                quoted.append((charset, shortest, trigger, index))
             elif name == "KeywordDetector":
                 # every keyword regex contains one of these words, matched case-insensitively
-                self.triggers.append((re.compile("|".join(DENYLIST)), True, index))
+                trigger = re.compile("|".join(DENYLIST))
+                self.triggers.append((trigger, True, index))
+                own += _anchored_passes(trigger, True, index, _keyword_anchors(DENYLIST))
             elif name in _TRIGGERS:
                 self.triggers += [(re.compile(p), low, index) for p, low in _TRIGGERS[name]]
             elif getattr(plugin, "triggers", ()):  # a custom plugin that names its own
@@ -295,8 +339,11 @@ class Scanner:
             else:
                 self.triggers = None
                 break
+        if quoted:
+            own.append(_quoted_pass(quoted))
+        searched = {trigger for search in own for trigger, _ in search.triggers}
         #: the triggers as searched: several at once where they can share a pass
-        self.passes = _passes(self.triggers or [])
+        self.passes = own + _passes([t for t in self.triggers or [] if t[0] not in searched])
 
     def scan(self, path: str, data: bytes) -> list[Secret]:
         """What detect-secrets reports for a file named ``path`` holding ``data``.
@@ -357,21 +404,35 @@ class Scanner:
         found = self._core._process_line_based_plugins(numbered, filename=path)
         return [_secret(potential) for potential in found]
 
-    def _fast(self, path: str, text: str) -> list[Secret]:
-        assert self.triggers is not None
+    def candidates(self, text: str) -> dict[int, int]:
+        """0-based line index -> bits of the plugins whose trigger matches inside the line, for
+        every line some trigger matches (the passes find exactly these lines and plugins)."""
         candidates: dict[int, int] = {}
         lowered: str | None = None
         for search in self.passes:
             subject = text
             if search.on_lowered:
                 lowered = subject = lowered if lowered is not None else _fold(text)
-            search.mark(subject, candidates)
+            # most passes find nothing in most files: one search, and no more Python, says so
+            first = search.pattern.search(subject)
+            if first is not None:
+                search.mark(subject, first, candidates)
+        return candidates
+
+    def _fast(self, path: str, text: str) -> list[Secret]:
+        assert self.triggers is not None
+        candidates = self.candidates(text)
         if not candidates:
             return []
         lines = _Lines(text)
         found: list[Secret] = []
         for index in sorted(candidates):
-            plugins = [p for i, p in enumerate(self.plugins) if candidates[index] >> i & 1]
+            plugins = []
+            bits = candidates[index]
+            while bits:  # the plugins whose bits are set, in order
+                lowest = bits & -bits
+                plugins.append(self.plugins[lowest.bit_length() - 1])
+                bits ^= lowest
             line = lines.parts[index].rstrip()
             found.extend(self._line(path, line, index + 1, lines, plugins))
         return found
@@ -447,6 +508,9 @@ def scanner(plugin_files: Mapping[str, Sequence[str]] | None = None) -> Iterator
     from the file as a baseline's ``"path": "file://..."`` entries are. The file-exists filter
     is off: the files live in memory, inside archives.
     """
+    from .detect_secrets_loading import load_detect_secrets
+
+    load_detect_secrets()
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
     from detect_secrets.settings import default_settings
 

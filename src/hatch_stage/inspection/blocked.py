@@ -34,11 +34,10 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Sequence
-from pathlib import PurePosixPath
 
 from ..archive import iter_members
 from ..config import ScanLimits
-from ..models import Artifact, Finding, Member
+from ..models import Artifact, Finding, Member, member_path
 from .confidence import judge_file
 
 FINDING_TYPE = "Blocked file"
@@ -68,7 +67,7 @@ def _npmrc_holds_token(data: bytes) -> bool:
 
 def is_blocked(member: Member, patterns: Sequence[str] = ()) -> bool:
     """Whether ``member`` is a file that must never ship (see the module docstring)."""
-    path = PurePosixPath(member.name.replace("\\", "/"))
+    path = member_path(member.name.replace("\\", "/"))
     name = path.name.lower()
     if name in _ALWAYS or any(fnmatch.fnmatchcase(name, p) for p in _ALWAYS_PATTERNS):
         return True

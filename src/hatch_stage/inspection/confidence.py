@@ -42,6 +42,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from ..models import member_path
+
 HIGH = "high"
 LOW = "low"
 
@@ -101,11 +103,11 @@ def place(path: str) -> str:
 
 def is_lock_file(path: str) -> bool:
     """A dependency lock file: hashes and URLs by the hundred, never a secret of its own."""
-    return PurePosixPath(path.replace("\\", "/")).name.lower() in _LOCK_FILES
+    return member_path(path.replace("\\", "/")).name.lower() in _LOCK_FILES
 
 
 def is_changelog(path: str) -> bool:
-    parts = PurePosixPath(path.replace("\\", "/")).parts
+    parts = member_path(path.replace("\\", "/")).parts
     return bool(parts) and (_CHANGELOG.match(parts[-1]) is not None
                             or bool({p.lower() for p in parts[:-1]} & _CHANGELOG_DIRS))
 

@@ -30,12 +30,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..archive import iter_members
 from ..config import ScanLimits
-from ..models import Artifact, Finding, Member, Note
+from ..models import Artifact, Finding, Member, Note, member_path
 from .confidence import (
     ENTROPY_TYPES,
     GENERIC_TYPES,
@@ -64,7 +64,7 @@ class SecretScan:
 def is_baseline_document(member: Member, names: Sequence[str] = (BASELINE_NAME,)) -> bool:
     """A detect-secrets baseline: its ``hashed_secret`` lines are hashes of reviewed secrets,
     not secrets (detect-secrets skips its own baseline file too)."""
-    if PurePosixPath(member.name).name not in names:
+    if member_path(member.name).name not in names:
         return False
     try:
         document = json.loads(member.data)
@@ -151,7 +151,10 @@ class _Setup:
     def __call__(self, stack: ExitStack) -> Callable[[Member], MemberScan]:
         # imported here: detect-secrets costs a tenth of a second to import, and only scans
         # need it
+        from ..detect_secrets_loading import load_detect_secrets
         from ..secretscan import scanner
+
+        load_detect_secrets()
         from . import detectors  # detect-secrets plugins: imports detect-secrets
 
         classes = str(Path(detectors.__file__).with_name("detector_classes.py"))

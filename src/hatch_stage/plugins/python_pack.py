@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..archive import list_links
-from ..config import Config, ScanLimits
+from ..config import Config
 from ..errors import PackError
 from ..hookspecs import impl
 from ..models import Artifact, Project
@@ -43,20 +42,6 @@ def build(root: Path, directory: Path) -> list[Artifact]:
     return build_in_process(root, directory, ("sdist", "wheel"))
 
 
-def link_notes(artifacts: Sequence[Artifact], limits: ScanLimits, most: int = 5) -> list[str]:
-    """A note per artifact holding links: they are read as the members they lead to."""
-    notes = []
-    for artifact in artifacts:
-        links = list_links(artifact, limits)
-        if links:
-            shown = ", ".join(f"{name.partition('/')[2] if artifact.kind == 'sdist' else name}"
-                              f" -> {target}" for name, target in links[:most])
-            more = f" and {len(links) - most} more" if len(links) > most else ""
-            notes.append(f"{artifact.filename} holds {len(links)} link(s), read as the members "
-                         f"they lead to: {shown}{more}")
-    return notes
-
-
 @impl
 def hatch_stage_pack(
     project: Project, config: Config, paths: Sequence[Path], workdir: Path, notes: list[str]
@@ -68,5 +53,4 @@ def hatch_stage_pack(
     else:
         out = workdir / "packed"
         artifacts = build_project(project.root, project.manifest, config, out, notes)
-    notes.extend(link_notes(artifacts, config.limits))
     return artifacts

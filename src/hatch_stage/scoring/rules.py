@@ -11,14 +11,13 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 import trove_classifiers
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from ..models import Check
+from ..models import Check, member_path
 from .shipped import Shipped
 
 #: (share of the points earned, reason)
@@ -99,7 +98,7 @@ def readme(shipped: Shipped) -> Verdict:
 
 def changelog(shipped: Shipped) -> Verdict:
     for member in shipped.sdist_members:
-        path = PurePosixPath(member)
+        path = member_path(member)
         in_docs = len(path.parts) == 2 and path.parts[0] in ("docs", "doc")
         near_top = len(path.parts) == 1 or in_docs
         if near_top and path.name.split(".")[0].lower() in CHANGELOG_STEMS:
@@ -213,10 +212,10 @@ def version(shipped: Shipped) -> Verdict:
 def typed(shipped: Shipped) -> Verdict:
     members = shipped.wheel_members if shipped.has_wheel else shipped.sdist_members
     where = "wheel" if shipped.has_wheel else "sdist"
-    markers = [m for m in members if PurePosixPath(m).name == "py.typed"]
+    markers = [m for m in members if member_path(m).name == "py.typed"]
     if markers:
         return 1.0, f"{_listing(markers)} ships in the {where}"
-    if any(PurePosixPath(m).parts[0].endswith("-stubs") for m in members):
+    if any(member_path(m).parts[0].endswith("-stubs") for m in members):
         return 1.0, f"the {where} is a stub-only package"
     return 0.0, (f"no py.typed in the {where}: add an empty py.typed file next to the package's "
                  "__init__.py so type checkers use its annotations (PEP 561)")
@@ -226,7 +225,7 @@ def tests(shipped: Shipped) -> Verdict:
     if not shipped.has_sdist:
         return 0.0, "no sdist is staged, and tests ship only in an sdist: stage an sdist too"
     for member in shipped.sdist_members:
-        path = PurePosixPath(member)
+        path = member_path(member)
         if path.parts[0] in ("tests", "test") or path.name == "conftest.py" or (
             path.suffix == ".py" and (path.name.startswith("test_") or path.stem.endswith("_test"))
         ):
@@ -240,7 +239,7 @@ def stray_members(shipped: Shipped) -> list[str]:
     found = []
     for kind, members in (("wheel", shipped.wheel_members), ("sdist", shipped.sdist_members)):
         for member in members:
-            path = PurePosixPath(member)
+            path = member_path(member)
             fixture = kind == "sdist" and bool(TEST_DIRS.intersection(path.parts[:-1]))
             suffixes = tuple(s for s in STRAY_SUFFIXES if not (fixture and s in EDITOR_SUFFIXES))
             if STRAY_PARTS.intersection(path.parts) or path.name.endswith(suffixes) or (

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
 from packaging.metadata import RawMetadata, parse_email
 
 from ..archive import iter_members
 from ..config import ScanLimits
 from ..errors import ScoreError
-from ..models import Artifact
+from ..models import Artifact, member_path
 from .urls import url_kinds
 
 
@@ -54,7 +53,7 @@ class Shipped:
 
 
 def _is_wheel_metadata(name: str) -> bool:
-    path = PurePosixPath(name)
+    path = member_path(name)
     return len(path.parts) == 2 and path.parts[0].endswith(".dist-info") and path.name == "METADATA"
 
 
