@@ -9,6 +9,7 @@ batch size are lowered so that a test-sized release spreads over many batches.
 
 from __future__ import annotations
 
+import concurrent.futures
 import io
 import multiprocessing
 import random
@@ -65,7 +66,7 @@ def many_members(directory: Path, count: int = 600) -> Artifact:
     return Artifact(path, "sdist")
 
 
-class CountedPool(parallel.ProcessPoolExecutor):
+class CountedPool(concurrent.futures.ProcessPoolExecutor):
     """The real pool, counting the batches it is given."""
 
     batches = 0
@@ -78,7 +79,8 @@ class CountedPool(parallel.ProcessPoolExecutor):
 @pytest.fixture
 def counted_pool(monkeypatch: pytest.MonkeyPatch) -> type[CountedPool]:
     CountedPool.batches = 0
-    monkeypatch.setattr(parallel, "ProcessPoolExecutor", CountedPool)
+    # the scan imports the pool class where it starts one
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", CountedPool)
     return CountedPool
 
 

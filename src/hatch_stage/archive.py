@@ -41,7 +41,7 @@ from .errors import ArchiveError
 from .models import Artifact, Member
 
 #: how much of a member ``skip_binary`` reads at a time
-CHUNK = 1 << 20
+CHUNK = 1 << 18
 #: how many leading bytes an :class:`Entry` keeps (enough for any file-type magic number)
 HEAD = 64
 

@@ -20,6 +20,7 @@ import httpx2
 
 from . import __version__
 from .errors import HatchStageError, RegistryError
+from .tls import TLSOnFirstUse
 
 TIMEOUT = httpx2.Timeout(30.0, connect=10.0)
 RETRIES = 3
@@ -30,12 +31,14 @@ USER_AGENT = f"hatch-stage/{__version__}"
 
 
 def client(base_url: str = "", headers: Mapping[str, str] | None = None) -> httpx2.Client:
-    """A client with hatch-stage's timeouts and user agent."""
+    """A client with hatch-stage's timeouts and user agent; its TLS context (httpx2's
+    default) is made when a connection first needs it (:mod:`hatch_stage.tls`)."""
     return httpx2.Client(
         base_url=base_url,
         timeout=TIMEOUT,
         headers={"User-Agent": USER_AGENT, **(headers or {})},
         follow_redirects=False,
+        verify=TLSOnFirstUse(),
     )
 
 

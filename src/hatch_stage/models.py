@@ -19,7 +19,7 @@ ArtifactKind = Literal["wheel", "sdist", "npm-tarball"]
 TargetKind = Literal["python", "npm"]
 
 
-def sha256_of(path: Path, chunk_size: int = 1 << 20) -> str:
+def sha256_of(path: Path, chunk_size: int = 1 << 18) -> str:
     """Hex sha256 of a file, read in chunks so memory stays flat."""
     digest = hashlib.sha256()
     with path.open("rb") as stream:

@@ -5,18 +5,24 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+from typing import TYPE_CHECKING
 
 from .output import stderr
 
-CHUNK = 1 << 20
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+#: bytes read from disk and sent at a time (the client's memory holds a few of these at most)
+CHUNK = 1 << 18
 
 #: switched off by the command line under --json; on only when stderr is a terminal
 enabled = True
 
 
 def _bar() -> Progress:
+    # imported here: only a terminal shows a bar, and rich.progress costs a MiB of memory
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -11,14 +11,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
-from rich.table import Table
-
 from .. import config as config_module
 from ..errors import ConfigError
 from ..inspection import by_file
 from ..inspection.grouping import FileFindings, Reported
-from ..output import console
+from ..output import console, escape
 from ..pipeline import Pipeline, StageReport
 from ..project import load_project
 
@@ -200,6 +197,8 @@ def render_report(report: StageReport) -> None:
     project = report.project
     title = f"{escape(project.name)} {escape(project.version)}"
     console.print(f"[bold]{title}[/] ({project.target}, tag {escape(report.tag)})")
+    from rich.table import Table  # human output only: --json runs never import rich
+
     files = Table("file", "size", "sha256", box=None, pad_edge=False)
     for artifact in report.artifacts:
         files.add_row(escape(artifact.filename), _size(artifact.size), artifact.sha256[:16] + "…")

@@ -25,19 +25,20 @@ batches it left are scanned here instead, so a crash costs time, never findings.
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 import os
 import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import ConfigError
 from ..models import Member
+
+if TYPE_CHECKING:
+    # imported where a pool is started: small releases, most runs, never need one
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 #: members scanned here before workers are started (small releases never start them)
 PARALLEL_FROM = 2 * 1024 * 1024
@@ -113,6 +114,8 @@ def _batches(members: Iterator[Member]) -> Iterator[list[Member]]:
 def _in_pool(batches: Iterator[list[Member]], setup: Setup[_R], workers: int,
              here: Callable[[Member], _R]) -> Iterator[_R]:
     global _forked_scan
+    from concurrent.futures import ProcessPoolExecutor
+
     pending: deque[tuple[Future[list[_R]] | None, list[Member]]] = deque()
     context = _context()
     forked = context.get_start_method() == "fork"
@@ -132,6 +135,8 @@ def _in_pool(batches: Iterator[list[Member]], setup: Setup[_R], workers: int,
 
 
 def _submit(pool: ProcessPoolExecutor, batch: list[Member]) -> Future[list[Any]] | None:
+    from concurrent.futures.process import BrokenProcessPool
+
     try:
         return pool.submit(_scan_batch, batch)
     except BrokenProcessPool:  # a worker died earlier: this batch is scanned here
@@ -140,6 +145,8 @@ def _submit(pool: ProcessPoolExecutor, batch: list[Member]) -> Future[list[Any]]
 
 def _collect(sent: tuple[Future[list[_R]] | None, list[Member]],
              here: Callable[[Member], _R]) -> list[_R]:
+    from concurrent.futures.process import BrokenProcessPool
+
     future, batch = sent
     if future is not None:
         try:
@@ -150,6 +157,8 @@ def _collect(sent: tuple[Future[list[_R]] | None, list[Member]],
 
 
 def _context() -> Any:
+    import multiprocessing
+
     # fork is only safe with no other thread (a lock held by one stays locked in the child)
     if sys.platform == "linux" and threading.active_count() == 1:
         return multiprocessing.get_context("fork")

@@ -49,7 +49,7 @@ from ..models import Artifact
 from .filenames import filename_problems
 
 #: bytes hashed per step
-CHUNK = 1 << 20
+CHUNK = 1 << 18
 #: RECORD hash algorithms a wheel may use (PEP 427: sha256 or stronger)
 _HASHES = ("sha256", "sha384", "sha512", "sha3_256", "sha3_384", "sha3_512", "blake2b")
 #: files RECORD lists without a hash (itself, and its signatures)
