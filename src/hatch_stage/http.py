@@ -83,6 +83,12 @@ def send(
             else:
                 response = http.request(method, url, **kwargs)
         except (httpx2.TransportError, httpx2.TimeoutException) as failure:
+            if "CERTIFICATE_VERIFY_FAILED" in str(failure):  # trying again will not help
+                raise error(
+                    f"could not {what}: the TLS certificate of {_origin(url, http)} is not "
+                    "trusted; if the registry's certificate comes from a private authority, "
+                    "set SSL_CERT_FILE to that authority's certificate file"
+                ) from None
             unsent = isinstance(failure, (httpx2.ConnectError, httpx2.ConnectTimeout))
             if attempt == RETRIES or not (idempotent or unsent):
                 tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
