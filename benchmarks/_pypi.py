@@ -88,12 +88,17 @@ def _version_of(filename: str) -> Version | None:
 
 
 def _wheel_rank(filename: str) -> int:
+    """The wheel this machine would install first: pure, then CPython 3.11 on x86-64 Linux,
+    then the stable ABI there, then anything."""
     tags = {str(tag) for tag in parse_wheel_filename(filename)[3]}
     if any(tag.endswith("-none-any") for tag in tags):
         return 0
-    if any("cp311" in tag and "manylinux" in tag and "x86_64" in tag for tag in tags):
+    linux = [tag for tag in tags if "manylinux" in tag and "x86_64" in tag]
+    if any(tag.startswith("cp311-cp311-") for tag in linux):
         return 1
-    return 2
+    if any("-abi3-" in tag for tag in linux):
+        return 2
+    return 3
 
 
 def _download(client: httpx2.Client, base: str, entry: dict[str, Any], cache: Path) -> Path:

@@ -12,7 +12,6 @@ OIDC is for publishing only: list, view, download, approve and reject need a rea
 
 from __future__ import annotations
 
-import configparser
 import os
 from pathlib import Path
 
@@ -95,6 +94,8 @@ def pypirc_token(registry: str) -> Credentials | None:
     path = Path(os.environ.get("PYPIRC", Path.home() / ".pypirc"))
     if not path.is_file():
         return None
+    import configparser  # only a publish with a .pypirc reads one
+
     parser = configparser.RawConfigParser()
     try:
         parser.read(path, encoding="utf-8")

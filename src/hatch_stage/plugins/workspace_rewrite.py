@@ -16,8 +16,6 @@ from ..config import Config
 from ..hookspecs import impl
 from ..models import Artifact, Project
 from ..rewrite.pins import Pinner
-from ..rewrite.sdist import rewrite_sdist
-from ..rewrite.wheel import rewrite_wheel
 
 
 @impl
@@ -29,5 +27,9 @@ def hatch_stage_rewrite(
     pinner = Pinner(project, config)
     if not pinner.active:
         return None
+    # imported here: only a workspace member with pinned dependencies is rewritten
+    from ..rewrite.sdist import rewrite_sdist
+    from ..rewrite.wheel import rewrite_wheel
+
     rewrite = rewrite_wheel if artifact.kind == "wheel" else rewrite_sdist
     return rewrite(artifact, pinner, workdir / "rewritten", config.limits)
