@@ -4,7 +4,8 @@ A request is retried on connection errors, timeouts, 429 and 5xx answers, at mos
 ``RETRIES`` more times, waiting ``BACKOFF * 2**attempt`` seconds (or the server's
 ``Retry-After``, capped) in between; the total stays bounded. Request bodies that are
 streams must be rewindable (a file) for a retry to be possible: :func:`send` reopens them
-through the ``body`` callable.
+through the ``body`` callable. A streamed answer read inside the attempt (``receive``, as
+:func:`download` does) is retried the same way when its body is cut off part way.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ def send(
     sleep: Callable[[float], None] = time.sleep,
     stream: bool = False,
     idempotent: bool = True,
+    receive: Callable[[httpx2.Response], object] | None = None,
     **kwargs: Any,
 ) -> httpx2.Response:
     """Send a request with bounded retries; returns the final response (any status).
@@ -72,16 +74,24 @@ def send(
     :param stream: leave the final body unread (``iter_bytes`` it, then ``close`` the response)
     :param idempotent: False for requests that must not run twice (an approval carrying a
         one-time password): they are retried only when nothing reached the registry
+    :param receive: reads the body of a 200 answer (streamed) within the attempt and closes
+        it; a body cut off or a connection lost while it reads is retried like a request
+        that failed (``receive`` must leave nothing behind when it fails). Other answers are
+        returned unread, as with ``stream``.
     """
     response: httpx2.Response | None = None
     for attempt in range(RETRIES + 1):
         if body is not None:
             kwargs["content"] = body()
+        receiving = False
         try:
-            if stream:
+            if stream or receive is not None:
                 response = http.send(http.build_request(method, url, **kwargs), stream=True)
             else:
                 response = http.request(method, url, **kwargs)
+            if receive is not None and response.status_code == 200:
+                receiving = True
+                receive(response)
         except (httpx2.TransportError, httpx2.TimeoutException) as failure:
             if "CERTIFICATE_VERIFY_FAILED" in str(failure):  # trying again will not help
                 raise error(
@@ -92,6 +102,12 @@ def send(
             unsent = isinstance(failure, (httpx2.ConnectError, httpx2.ConnectTimeout))
             if attempt == RETRIES or not (idempotent or unsent):
                 tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
+                if receiving:
+                    raise error(
+                        f"could not {what}: the connection to {_origin(url, http)} broke off "
+                        f"before the whole body arrived ({type(failure).__name__}, {tries}); "
+                        "nothing was kept; check your network and try again"
+                    ) from None
                 raise error(
                     f"could not {what}: {type(failure).__name__} talking to {_origin(url, http)} "
                     f"after {tries}; check the registry URL and your network"
@@ -130,10 +146,46 @@ def problem_detail(response: httpx2.Response) -> str:
     return response.reason_phrase
 
 
+def download(
+    http: httpx2.Client,
+    url: str,
+    target: Path,
+    algorithm: str,
+    expected: str | None,
+    *,
+    what: str,
+    refuse: Callable[[httpx2.Response], Exception],
+    headers: Mapping[str, str] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Path:
+    """GET ``url`` into ``target`` through :func:`save_verified`, with :func:`send`'s retries.
+
+    A body cut off part way (the server or a proxy closed the connection early) is fetched
+    again from the start, within the same bounded attempts as any failed request; after the
+    last, a :class:`RegistryError` says so and ``target`` is untouched. An answer other than
+    200 is read, closed and given to ``refuse``, whose error is raised.
+
+    :param what: what the download is, for error messages ("download demo-1.0.tar.gz")
+    """
+    response = send(
+        http, "GET", url, error=RegistryError, what=what, headers=dict(headers or {}),
+        sleep=sleep,
+        receive=lambda answer: save_verified(answer, target, algorithm, expected, what),
+    )
+    if response.status_code != 200:
+        try:
+            response.read()
+        finally:
+            response.close()
+        raise refuse(response)
+    return target
+
+
 def save_verified(
     response: httpx2.Response, target: Path, algorithm: str, expected: str | None, what: str
 ) -> Path:
-    """Stream a successful ``response`` into ``target``, kept only if its digest is ``expected``.
+    """Stream a successful ``response`` into ``target``, kept only if its digest is ``expected``
+    (what :func:`download` reads each answer with).
 
     The bytes go to a hidden ``.part`` file beside ``target`` (memory stays flat), which is
     renamed into place only once the whole body arrived with the right ``algorithm`` digest;

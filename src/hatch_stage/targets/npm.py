@@ -235,22 +235,15 @@ class NpmStageClient(StageClient):
 
     def fetch(self, stage_id: str, directory: Path) -> tuple[StagedItem, builtins.list[Path]]:
         item = self.view(stage_id)
-        what = f"download staged version {item.stage_id}"
         # npm stage download's name; the registry's words are made safe for a file name
         target = directory / _FILE_UNSAFE.sub("-", f"{item.name.lstrip('@')}-{item.version}-"
                                                    f"{item.stage_id}.tgz")
+        what = f"download staged version {item.stage_id} ({target.name})"
         directory.mkdir(parents=True, exist_ok=True)
-        response = self._send("GET", f"-/stage/{item.stage_id}/tarball", stream=True,
-                              headers={"Accept": "application/octet-stream"},
-                              error=RegistryError, what=what)
-        if response.status_code != 200:
-            try:
-                raise self._fail(response, RegistryError, what)
-            finally:
-                response.close()
         # npm records a sha1 "shasum" per staged tarball; a registry without one is not checked
         expected = str(item.raw.get("shasum") or "") or None
-        return item, [http.save_verified(response, target, "sha1", expected, what)]
+        return item, [self._download(f"{self.registry}-/stage/{item.stage_id}/tarball", target,
+                                     "sha1", expected, what, self._headers())]
 
     def approve(
         self, stage_id: str, otp: str | None, digest: str | None = None, *,
@@ -322,17 +315,17 @@ class NpmStageClient(StageClient):
             what = f"download {file.filename}"
             # the token goes only to the registry itself, never to a host its document names
             headers = self._headers() if same_origin(file.url, self.registry) else {}
-            response = http.send(self._session, "GET", file.url, error=RegistryError, what=what,
-                                 stream=True, headers={**headers,
-                                                       "Accept": "application/octet-stream"})
-            if response.status_code != 200:
-                try:
-                    raise self._fail(response, RegistryError, what)
-                finally:
-                    response.close()
-            paths.append(http.save_verified(response, directory / file.filename, file.algorithm,
-                                            file.digest, what))
+            paths.append(self._download(file.url, directory / file.filename, file.algorithm,
+                                        file.digest, what, headers))
         return paths
+
+    def _download(self, url: str, target: Path, algorithm: str, expected: str | None,
+                  what: str, headers: Mapping[str, str]) -> Path:
+        """A tarball into ``target``, verified, fetched again if its body is cut off."""
+        return http.download(
+            self._session, url, target, algorithm, expected, what=what,
+            headers={**headers, "Accept": "application/octet-stream"},
+            refuse=lambda response: self._fail(response, RegistryError, what))
 
     # -- publishing ----------------------------------------------------------------------------
 

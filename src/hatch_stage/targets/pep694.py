@@ -228,12 +228,8 @@ class Pep694Client(StageClient):
         what = f"download {filename}"
         # the token goes only to the registry itself, never to a file host it links to
         session = self.http if same_origin(url, self._base) else http.client()
-        response = http.send(session, "GET", url, error=RegistryError, what=what, stream=True)
-        if response.status_code != 200:
-            response.read()
-            response.close()
-            self._fail(response, what)
-        return http.save_verified(response, directory / filename, "sha256", expected or "", what)
+        return http.download(session, url, directory / filename, "sha256", expected or "",
+                             what=what, refuse=lambda response: self._fail(response, what))
 
     def approve(
         self, stage_id: str, otp: str | None, digest: str | None = None, *,
@@ -415,22 +411,29 @@ class Pep694Client(StageClient):
         what = "read a file's provenance"
         # the token goes only to the registry itself, as for downloads
         session = self.http if same_origin(url, self._base) else http.client()
+        body = bytearray()
+
+        def receive(response: httpx2.Response) -> None:
+            body.clear()  # a body cut off part way is read again from the start
+            try:
+                for chunk in response.iter_bytes():
+                    body.extend(chunk)
+                    if len(body) > PROVENANCE_LIMIT:
+                        raise RegistryError(f"the provenance at {url} is larger than "
+                                            f"{PROVENANCE_LIMIT} bytes; refusing to read it")
+            finally:
+                response.close()
+
         response = http.send(session, "GET", url, error=RegistryError, what=what,
-                             headers={"Accept": INTEGRITY_TYPE}, stream=True)
-        try:
+                             headers={"Accept": INTEGRITY_TYPE}, receive=receive)
+        if response.status_code != 200:
+            try:
+                response.read()
+            finally:
+                response.close()
             if response.status_code == 404:
                 return None
-            if response.status_code != 200:
-                response.read()
-                self._fail(response, what)
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > PROVENANCE_LIMIT:
-                    raise RegistryError(f"the provenance at {url} is larger than "
-                                        f"{PROVENANCE_LIMIT} bytes; refusing to read it")
-        finally:
-            response.close()
+            self._fail(response, what)
         try:
             document = json.loads(body)
         except ValueError:
