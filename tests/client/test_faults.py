@@ -12,7 +12,17 @@ from typing import Any
 
 import pytest
 from clientkit import Cli, Sample, matches
-from localservers import FORWARD, LOST, RESET, UNAVAILABLE, FaultProxy, fail_always, fail_each
+from localservers import (
+    CUT,
+    CUT_CHUNKED,
+    FORWARD,
+    LOST,
+    RESET,
+    UNAVAILABLE,
+    FaultProxy,
+    fail_always,
+    fail_each,
+)
 from stagekit import Account, Server
 
 from hatch_stage import http
@@ -157,3 +167,65 @@ def test_a_batch_approval_lost_behind_a_5xx_says_to_check_before_trying_again(
     assert [(method, action) for method, _, action in proxy.log] == [("POST", LOST)]
     # it had: both are live, nothing is left to approve
     assert open_sessions(cli, registry, sample, maintainer) == []
+
+
+def is_file_download(method: str, path: str) -> bool:
+    return method == "GET" and path.endswith((".whl", ".tar.gz"))
+
+
+@pytest.mark.parametrize("action", [CUT, CUT_CHUNKED])
+def test_a_download_cut_off_once_is_fetched_again_whole(cli: Cli, registry: Server,
+                                                        sample: Sample, action: str) -> None:
+    """A file's body ends early (Content-Length or chunked): ``download`` and ``view`` fetch
+    it again from the start, and what lands on disk is the staged file, byte for byte."""
+    maintainer = cli.account(sample.name)
+    staged, _ = publish(cli, sample, registry.url, maintainer)
+    stage_id = staged["stageId"]
+    env = {"HATCH_STAGE_TOKEN": maintainer.token}
+    cli.json("download", stage_id, "-d", str(sample.root / "direct"), "--registry",
+             registry.url, cwd=sample.root, env=env)
+    got = sample.root / "got"
+    with FaultProxy(registry.url, fail_each(1, action, matching=is_file_download)) as proxy:
+        matches(cli.json("download", stage_id, "-d", str(got), "--registry", proxy.url,
+                         cwd=sample.root, env=env), "download")
+    downloads = [(path, action) for method, path, action in proxy.log
+                 if is_file_download(method, path)]
+    assert len(downloads) == 2 * len(staged["files"]) and len(proxy.cut) == len(staged["files"])
+    assert all(0 < sent < 4097 for sent in proxy.cut)
+    assert sorted(path.name for path in got.iterdir()) == sorted(
+        file["filename"] for file in staged["files"])
+    for path in got.iterdir():
+        assert path.read_bytes() == (sample.root / "direct" / path.name).read_bytes()
+
+    # view downloads the staged files for its diff: cut once, the diff is still there
+    with FaultProxy(registry.url, fail_each(1, action, matching=is_file_download)) as proxy:
+        viewed = cli.json("view", stage_id, "--registry", proxy.url, cwd=sample.root, env=env)
+    assert proxy.cut and viewed["data"]["diff"] is not None, viewed["data"].get("diff_error")
+
+
+def test_a_download_cut_off_every_time_fails_clearly_and_keeps_nothing(
+        cli: Cli, registry: Server, sample: Sample) -> None:
+    maintainer = cli.account(sample.name)
+    staged, _ = publish(cli, sample, registry.url, maintainer)
+    stage_id = staged["stageId"]
+    env = {"HATCH_STAGE_TOKEN": maintainer.token}
+    got = sample.root / "got"
+    with FaultProxy(registry.url, fail_always(CUT_CHUNKED, matching=is_file_download)) as proxy:
+        started = time.monotonic()
+        failed = cli("download", stage_id, "-d", str(got), "--registry", proxy.url,
+                     cwd=sample.root, env=env)
+        took = time.monotonic() - started
+        as_json = cli.json("download", stage_id, "-d", str(got), "--registry", proxy.url,
+                           cwd=sample.root, env=env)
+    assert took < BOUND
+    [cut_path] = {path for method, path, _ in proxy.log if is_file_download(method, path)}
+    filename = cut_path.rsplit("/", 1)[-1]
+    assert len(proxy.cut) == 2 * (http.RETRIES + 1)  # each run: the request, then 3 retries
+    assert failed.returncode == 1
+    assert "Traceback" not in failed.stderr
+    [line] = failed.stderr.strip().splitlines()
+    assert f"could not download {filename}" in line and "broke off" in line
+    assert "nothing was kept" in line and maintainer.token not in line
+    matches(as_json, "error")
+    assert as_json["error_code"] == "registry_error" and filename in as_json["error"]
+    assert [path.name for path in got.iterdir()] == []  # no partial file, no .part either

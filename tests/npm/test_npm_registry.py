@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
+from localservers import CUT, CUT_CHUNKED, FaultProxy, fail_always, fail_each
 from npm_helpers import (
     manifest_of,
     members,
@@ -317,3 +318,52 @@ def test_cli_publish_list_view_speak_the_same_envelopes_for_npm(
     viewed = json.loads(capsys.readouterr().out)
     assert viewed["stageId"] == staged["stageId"] and viewed["data"]["version"] == "1.1.0"
     assert "1.1.0" not in npm_env.packument("hs-cli-stage")["versions"], "nothing live yet"
+
+
+def is_tarball(method: str, path: str) -> bool:
+    return method == "GET" and path.endswith(("/tarball", ".tgz"))
+
+
+def test_a_tarball_cut_off_is_fetched_again_and_one_always_cut_fails_clearly(
+    npm_env: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Verdaccio once closed a staged tarball's chunked body early under load: a FaultProxy
+    in front of it does so on purpose. Cut once, ``download`` and ``view`` fetch it again;
+    cut every time, ``download`` fails in one line naming the file and keeps nothing."""
+    root = released(npm_env, tmp_path / "pkg", "hs-cut-short", "1.0.1")
+    stage_id = npm_stage_publish(npm_env, root)
+    monkeypatch.setenv("NPM_TOKEN", npm_env.users["pat"].token)
+
+    def run(*args: str, registry: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        status = main([*args, "--target", "npm", "--npm-registry", registry,
+                       "--project", str(root)])
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    assert run("download", stage_id, "--dest", str(tmp_path / "direct"),
+               registry=npm_env.url)[0] == 0
+    [direct] = (tmp_path / "direct").iterdir()
+    with FaultProxy(npm_env.url, fail_each(1, CUT_CHUNKED, matching=is_tarball)) as proxy:
+        status, out, _ = run("download", stage_id, "--json", "--dest", str(tmp_path / "got"),
+                             registry=proxy.url)
+    assert status == 0 and len(proxy.cut) == 1
+    [got] = map(Path, json.loads(out)["data"]["files"])
+    assert got.name == direct.name and got.read_bytes() == direct.read_bytes()
+
+    # view fetches the staged tarball and the published 1.0.0 for its diff
+    with FaultProxy(npm_env.url, fail_each(1, CUT, matching=is_tarball)) as proxy:
+        status, out, _ = run("view", stage_id, "--json", registry=proxy.url)
+    viewed = json.loads(out)["data"]
+    assert status == 0 and viewed["diff"] is not None, viewed.get("diff_error")
+    assert len(proxy.cut) == 2 and any(path.endswith(".tgz") for _, path, _ in proxy.log)
+
+    with FaultProxy(npm_env.url, fail_always(CUT, matching=is_tarball)) as proxy:
+        status, out, err = run("download", stage_id, "--dest", str(tmp_path / "failed"),
+                               registry=proxy.url)
+    assert status == 1 and out == ""
+    [line] = err.strip().splitlines()
+    assert f"({direct.name})" in line and "broke off" in line and "nothing was kept" in line
+    assert npm_env.users["pat"].token not in line
+    assert list((tmp_path / "failed").iterdir()) == []

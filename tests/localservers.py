@@ -2,9 +2,12 @@
 
 - :class:`OidcEndpoint` plays GitHub Actions' ID-token service (``ACTIONS_ID_TOKEN_REQUEST_URL``):
   it answers ``{"value": <JWT>}`` signed by the test issuer's key, for the audience asked;
-- :class:`FaultProxy` stands in front of the real registry and answers 503 or resets the
-  connection when its rule says so, else forwards the request unchanged (the Host header
-  too, so the registry's links lead back through the proxy).
+- :class:`FaultProxy` stands in front of the real registry and answers 503, resets the
+  connection or cuts the answer's body off part way when its rule says so, else forwards the
+  request unchanged (the Host header too, so the registry's links lead back through the proxy).
+
+It sits in tests/ (not tests/client) so that the npm tests can put it in front of their
+registries too.
 """
 
 from __future__ import annotations
@@ -102,6 +105,10 @@ class OidcEndpoint(_Background):
 #: what a rule decides for one request: forward it, answer 503, reset the connection, or
 #: forward it and answer 502 all the same (a gateway that lost the registry's answer)
 FORWARD, UNAVAILABLE, RESET, LOST = "forward", "503", "reset", "lost"
+#: forward it, then send the answer's status, headers and only the first part of its body
+#: before closing the connection: framed by Content-Length, or chunked (the chunk's size
+#: promises the whole body)
+CUT, CUT_CHUNKED = "cut", "cut-chunked"
 Rule = Callable[[str, str], str]
 
 
@@ -161,9 +168,24 @@ class _ProxyHandler(_Quiet):
         for key, value in answer.getheaders():
             if key.lower() not in HOP_BY_HOP | {"content-length", "date", "server"}:
                 self.send_header(key, value)
-        self.send_header("Content-Length", str(len(content)))
-        self.end_headers()
-        self.wfile.write(content)
+        if action not in (CUT, CUT_CHUNKED):
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(content)
+            return
+        sent = content[:min(proxy.cut_after, len(content) // 2)]
+        if action == CUT_CHUNKED:
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.write(b"%x\r\n" % len(content) + sent)
+        else:
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(sent)
+        proxy.cut.append(len(sent))
+        self.wfile.flush()
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
 
     def _unavailable(self, status: int) -> None:
         message = b"upstream unavailable"
@@ -189,19 +211,22 @@ class _ProxyHandler(_Quiet):
 
 
 class FaultProxy(_Background):
-    """A reverse proxy in front of ``upstream`` whose ``rule`` injects 503s, resets and lost
-    answers."""
+    """A reverse proxy in front of ``upstream`` whose ``rule`` injects 503s, resets, lost
+    answers and bodies cut off after ``cut_after`` bytes (at most half the body)."""
 
     handler = _ProxyHandler
 
-    def __init__(self, upstream: str, rule: Rule) -> None:
+    def __init__(self, upstream: str, rule: Rule, cut_after: int = 4096) -> None:
         super().__init__()
         parts = urlsplit(upstream)
         assert parts.hostname is not None and parts.port is not None
         self.upstream_host, self.upstream_port = parts.hostname, parts.port
         self.rule = rule
+        self.cut_after = cut_after
         #: (method, path, action) of every request, in order
         self.log: list[tuple[str, str, str]] = []
+        #: how many bytes of the body each cut answer sent
+        self.cut: list[int] = []
 
 
 # Sigstore's certificate authority ------------------------------------------------------------
