@@ -108,3 +108,30 @@ def test_loading_the_pipeline_imports_no_diff_workspace_or_npm_code() -> None:
     assert "hatch_stage.plugins.npm_upload" in loaded and "hatch_stage.plugins.rules" in loaded
     assert not {m for m in loaded if m.startswith(("hatch_stage.diff", "hatch_stage.npm.",
                                                     "hatch_stage.release_set.", "semver"))}
+
+
+def _program(setup: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    """``hatch-stage ARGV`` as the installed script runs it (``cli.run``), after ``setup``."""
+    script = (f"import sys\n{setup}\nsys.argv = ['hatch-stage', *{list(argv)!r}]\n"
+              "from hatch_stage.cli import run\nrun()\n")
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_the_program_ends_with_its_status_its_output_and_its_exit_handlers() -> None:
+    """The program skips the interpreter's teardown, never what a shutdown must do: all
+    output arrives, exit handlers run, and the status is the command's."""
+    done = _program("import atexit\natexit.register(lambda: print('exit handler ran'))",
+                    "--version")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [f"hatch-stage {cli.__version__}", "exit handler ran"]
+    refused = _program("", "nonsense", "--json")
+    assert refused.returncode == 2 and json.loads(refused.stdout)["success"] is False
+
+
+def test_the_program_waits_for_a_thread_still_running() -> None:
+    done = _program(
+        "import threading, time\n"
+        "threading.Thread(target=lambda: (time.sleep(0.3), print('thread finished'))).start()",
+        "--version")
+    assert done.returncode == 0 and done.stdout.splitlines()[-1] == "thread finished"

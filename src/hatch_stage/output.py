@@ -1,19 +1,22 @@
 """Printing results: one JSON document under ``--json``, rich text otherwise.
 
 Under ``--json`` stdout carries exactly one JSON document and nothing else; progress and
-diagnostics go to stderr. Human output uses rich on stdout. rich is imported when the first
-rich text is printed: a ``--json`` run (CI, scripts) prints none, and rich costs some 5 MiB of
-memory and 25 ms of start-up.
+diagnostics go to stderr. Human output is rich markup on stdout, printed through rich on a
+terminal and as plain text anywhere else (:mod:`hatch_stage.markup`); rich is imported only
+when something goes to a terminal (or a user asks for colour with ``FORCE_COLOR``): a hook, a
+CI log or a ``--json`` run never loads it (some 5 MiB of memory and 25 ms of start-up).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from .errors import HatchStageError
+from .markup import plain
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -38,34 +41,79 @@ def _width(stream: object) -> int | None:
     return None if is_terminal(stream) else 200
 
 
-class _ConsoleOnFirstUse:
-    """A rich ``Console`` made (and rich imported) the first time it is used."""
+#: environment variables with which a user asks rich for colour where there is no terminal
+_COLOUR_ASKED = ("FORCE_COLOR", "TTY_COMPATIBLE")
+
+
+class Table:
+    """Rows of markup in columns: rich's borderless table on a terminal, the same columns as
+    plain text anywhere else."""
+
+    def __init__(self, *headers: str) -> None:
+        self.headers = headers
+        self.rows: list[tuple[str, ...]] = []
+
+    def add_row(self, *cells: str) -> None:
+        if len(cells) > len(self.headers):
+            raise ValueError(f"{len(cells)} cells for {len(self.headers)} columns")
+        self.rows.append(cells + ("",) * (len(self.headers) - len(cells)))
+
+    def rich(self) -> Any:
+        from rich.table import Table as RichTable
+
+        table = RichTable(*self.headers, box=None, pad_edge=False)
+        for row in self.rows:
+            table.add_row(*row)
+        return table
+
+    def plain(self) -> str:
+        rows = [[plain(cell) for cell in row] for row in (self.headers, *self.rows)]
+        widths = [max(len(row[column]) for row in rows) for column in range(len(self.headers))]
+        return "\n".join(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+            for row in rows)
+
+
+class _Console:
+    """Prints markup and :class:`Table`: through rich on a terminal, as plain text on anything
+    else (a log, a hook's captured output), where there are no colours to show and importing
+    rich would cost a fifth of a pre-commit run. Everything else (``input``...) is rich's."""
 
     def __init__(self, **options: Any) -> None:
         self._options = options
-        self._console: Console | None = None
+        self._rich: Console | None = None
 
-    def __getattr__(self, name: str) -> Any:
-        if self._console is None:
+    def _stream(self) -> Any:
+        return sys.stderr if self._options.get("stderr") else sys.stdout
+
+    def _console(self) -> Console:
+        if self._rich is None:
             from rich.console import Console
 
-            self._console = Console(**self._options)
-        return getattr(self._console, name)
+            self._rich = Console(**self._options)
+        return self._rich
 
+    def print(self, *objects: Any, end: str = "\n", markup: bool = True, **options: Any) -> None:
+        stream = self._stream()
+        if (is_terminal(stream) or any(os.environ.get(name) for name in _COLOUR_ASKED)
+                or options or not all(isinstance(o, (str, Table)) for o in objects)):
+            self._console().print(*(o.rich() if isinstance(o, Table) else o for o in objects),
+                                  end=end, markup=markup, **options)
+            return
+        parts = [o.plain() if isinstance(o, Table) else plain(o) if markup else o
+                 for o in objects]
+        stream.write(" ".join(parts) + end)
 
-def escape(text: str) -> str:
-    """``text`` with anything rich would read as markup escaped (rich's own ``escape``)."""
-    from rich.markup import escape as escape_markup
-
-    return escape_markup(text)
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._console(), name)
 
 
 #: human output
-console = cast("Console", _ConsoleOnFirstUse(highlight=False, soft_wrap=True,
-                                              width=_width(sys.stdout)))
+console = cast("Console", _Console(highlight=False, soft_wrap=True, emoji=False,
+                                   width=_width(sys.stdout)))
 #: progress and diagnostics; never stdout, so --json stays parseable
-stderr = cast("Console", _ConsoleOnFirstUse(stderr=True, highlight=False, soft_wrap=True,
-                                             width=_width(sys.stderr)))
+stderr = cast("Console", _Console(stderr=True, highlight=False, soft_wrap=True, emoji=False,
+                                  width=_width(sys.stderr)))
 
 
 #: every token this process has handled; masked wherever text leaves the process

@@ -15,7 +15,8 @@ from .. import config as config_module
 from ..errors import ConfigError
 from ..inspection import by_file
 from ..inspection.grouping import FileFindings, Reported
-from ..output import console, escape
+from ..markup import escape
+from ..output import Table, console
 from ..pipeline import Pipeline, StageReport
 from ..project import load_project
 
@@ -197,16 +198,14 @@ def render_report(report: StageReport) -> None:
     project = report.project
     title = f"{escape(project.name)} {escape(project.version)}"
     console.print(f"[bold]{title}[/] ({project.target}, tag {escape(report.tag)})")
-    from rich.table import Table  # human output only: --json runs never import rich
-
-    files = Table("file", "size", "sha256", box=None, pad_edge=False)
+    files = Table("file", "size", "sha256")
     for artifact in report.artifacts:
         files.add_row(escape(artifact.filename), _size(artifact.size), artifact.sha256[:16] + "…")
     console.print(files)
     render_findings(report)
     for note in report.notes:
         console.print(f"[yellow]note:[/] {escape(str(note))}")
-    checks = Table("", "check", "points", "why", box=None, pad_edge=False)
+    checks = Table("", "check", "points", "why")
     for check in report.checks:
         mark = "[green]✓[/]" if check.passed else "[yellow]✗[/]"
         checks.add_row(

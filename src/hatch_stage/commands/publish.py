@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import HatchStageError
-from ..output import console, emit_json, escape, is_terminal
+from ..markup import escape
+from ..output import console, emit_json, is_terminal
 from ..pipeline import Pipeline, StageReport
 from ..registry_choice import ChosenRegistry, public_preview, resolve_registry
 from .common import add_prepare_arguments, keep_artifacts, load_pipeline, render_report, workspace
