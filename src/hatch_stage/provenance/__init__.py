@@ -11,18 +11,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .publishers import (
-    DEFAULT_ISSUERS,
-    DEFAULT_JWKS,
-    KINDS,
-    Kind,
-    PublisherIdentity,
-    SignedBy,
-    kind_of,
-    parse_publisher,
-)
-
 if TYPE_CHECKING:
+    from .publishers import (
+        DEFAULT_ISSUERS,
+        DEFAULT_JWKS,
+        KINDS,
+        Kind,
+        PublisherIdentity,
+        SignedBy,
+        kind_of,
+        parse_publisher,
+    )
     from .verify import (
         INTEGRITY_TYPE,
         PREDICATE_TYPES,
@@ -33,19 +32,23 @@ if TYPE_CHECKING:
         verify_provenance_object,
     )
 
-#: the names :mod:`.verify` gives this package, imported when first used: verifying loads
-#: cryptography, which the client pays for only when it verifies (start-up of check, publish)
-_FROM_VERIFY = frozenset({
-    "INTEGRITY_TYPE", "PREDICATE_TYPES", "ProvenanceError", "VerifiedProvenance",
-    "same_distribution", "verify_attestations", "verify_provenance_object",
-})
+#: where each name of this package lives; a module is imported when one of its names is first
+#: used: verifying loads cryptography, and a check or publish that attaches no provenance
+#: needs neither module (their start-up pays for none)
+_HOME = {
+    **dict.fromkeys(("DEFAULT_ISSUERS", "DEFAULT_JWKS", "KINDS", "Kind", "PublisherIdentity",
+                     "SignedBy", "kind_of", "parse_publisher"), "publishers"),
+    **dict.fromkeys(("INTEGRITY_TYPE", "PREDICATE_TYPES", "ProvenanceError",
+                     "VerifiedProvenance", "same_distribution", "verify_attestations",
+                     "verify_provenance_object"), "verify"),
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _FROM_VERIFY:
-        from . import verify
+    if name in _HOME:
+        from importlib import import_module
 
-        return getattr(verify, name)
+        return getattr(import_module(f"{__name__}.{_HOME[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
