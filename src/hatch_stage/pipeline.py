@@ -204,6 +204,11 @@ def released_project(project: Project, artifacts: Sequence[Artifact]) -> Project
     return dataclasses.replace(project, name=project.name or name, version=version)
 
 
+#: the hooks :meth:`Pipeline.prepare` runs
+PREPARE_HOOKS = ("hatch_stage_pack", "hatch_stage_rewrite", "hatch_stage_scan",
+                 "hatch_stage_score")
+
+
 class Pipeline:
     """The stages of one release, bound to one project, its settings and its plugins."""
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..output import emit_json
+from ..pipeline import PREPARE_HOOKS
 from .common import add_prepare_arguments, keep_artifacts, load_pipeline, render_report, workspace
 from .flags import add_registry_arguments, add_workspace_arguments, check_flags, json_flag
 
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     if args.registry or args.npm_registry:
         raise ConfigError("check reads no registry: --registry and --npm-registry work with "
                           "--workspace only")
-    pipeline = load_pipeline(args)
+    pipeline = load_pipeline(args, hooks=PREPARE_HOOKS)  # no auth, upload or review plugins
     with workspace() as workdir:
         report = pipeline.prepare(args.artifacts, workdir, dry_run=True)
         if args.out:

@@ -6,7 +6,7 @@ import argparse
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from ..inspection.grouping import FileFindings, Reported
 from ..markup import escape
 from ..output import Table, console
 from ..pipeline import Pipeline, StageReport
+from ..plugins import plugin_manager
 from ..project import load_project
 
 
@@ -92,7 +93,10 @@ def flags_of(args: argparse.Namespace, *names: str) -> dict[str, Any]:
     return {name: getattr(args, name.replace("-", "_"), None) for name in names}
 
 
-def load_pipeline(args: argparse.Namespace, *extra_flags: str) -> Pipeline:
+def load_pipeline(args: argparse.Namespace, *extra_flags: str,
+                  hooks: Sequence[str] | None = None) -> Pipeline:
+    """The project's pipeline; with ``hooks``, it loads only the built-in plugins of those
+    (see :func:`hatch_stage.plugins.plugin_manager`)."""
     root = args.project.resolve()
     if not root.is_dir():
         raise ConfigError(f"{args.project}: no such project directory")
@@ -105,7 +109,8 @@ def load_pipeline(args: argparse.Namespace, *extra_flags: str) -> Pipeline:
     args.artifacts = [path.resolve() for path in args.artifacts]
     project = load_project(root, config, args.artifacts)
     args.error_target = project.target
-    return Pipeline(project, config)
+    manager = None if hooks is None else plugin_manager(disable=config.disable, hooks=hooks)
+    return Pipeline(project, config, manager)
 
 
 @contextmanager

@@ -51,6 +51,19 @@ RULE_NAMES = (
 )
 BUILTIN.update({name: RULES_MODULE for name in RULE_NAMES})
 
+_PACK, _REWRITE, _SCAN, _SCORE = ("hatch_stage_pack",), ("hatch_stage_rewrite",), (
+    "hatch_stage_scan",), ("hatch_stage_score",)
+#: the hooks each built-in implements (``tests/test_plugin_discovery.py`` holds this to what
+#: the modules register): a command that runs some stages only loads the built-ins of those
+BUILTIN_HOOKS: dict[str, tuple[str, ...]] = {
+    "python-pack": _PACK, "workspace-rewrite": _REWRITE, "blocked-files": _SCAN,
+    "detect-secrets": _SCAN, "python-score": _SCORE, "python-auth": ("hatch_stage_auth",),
+    "pep740-sign": ("hatch_stage_sign",), "pep694-upload": ("hatch_stage_upload",),
+    "npm-pack": _PACK, "npm-rewrite": _REWRITE, "npm-score": _SCORE,
+    "npm-auth": ("hatch_stage_auth",), "npm-upload": ("hatch_stage_upload",),
+    **dict.fromkeys(RULE_NAMES, ("hatch_stage_review_member", "hatch_stage_review_release")),
+}
+
 ONLY_VARIABLE = "HATCH_STAGE_LOAD_PLUGINS"
 
 
@@ -104,12 +117,16 @@ def outside_plugin_names() -> list[str]:
 
 
 def plugin_manager(
-    disable: Iterable[str] = (), only: Iterable[str] | None = None
+    disable: Iterable[str] = (), only: Iterable[str] | None = None,
+    hooks: Iterable[str] | None = None,
 ) -> pluggy.PluginManager:
     """A manager with every built-in and installed plugin, minus the disabled ones.
 
     A disabled name that matches no plugin is an error, since it is almost always a typo that
-    would otherwise leave the plugin the user meant to block running.
+    would otherwise leave the plugin the user meant to block running. With ``hooks``, only
+    the built-ins implementing one of them are loaded (a ``check`` runs pack, rewrite, scan
+    and score: it needs no auth, upload or review rule); installed plugins are all loaded, as
+    what they implement is known only once they are.
     """
     manager = pluggy.PluginManager(hookspecs.NAME)
     manager.add_hookspecs(hookspecs)
@@ -125,7 +142,10 @@ def plugin_manager(
     if only is None and os.environ.get(ONLY_VARIABLE):
         only = [part.strip() for part in os.environ[ONLY_VARIABLE].split(",") if part.strip()]
     only_set = set(only) if only is not None else None
+    needed = set(hooks) if hooks is not None else None
     for name, module in BUILTIN.items():
+        if needed is not None and needed.isdisjoint(BUILTIN_HOOKS[name]):
+            continue
         if _wanted(name, only_set, manager):
             _register(manager, name, lambda name=name, module=module: _builtin(name, module))
     for name, point in sorted(installed.items()):
