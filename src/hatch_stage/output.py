@@ -93,12 +93,14 @@ class _Console:
             self._rich = Console(**self._options)
         return self._rich
 
-    def print(self, *objects: Any, end: str = "\n", markup: bool = True, **options: Any) -> None:
+    def print(self, *objects: Any, end: str = "\n", markup: bool = True,
+              highlight: bool = False, **options: Any) -> None:
         stream = self._stream()
         if (is_terminal(stream) or any(os.environ.get(name) for name in _COLOUR_ASKED)
-                or options or not all(isinstance(o, (str, Table)) for o in objects)):
+                or highlight or options
+                or not all(isinstance(o, (str, Table)) for o in objects)):
             self._console().print(*(o.rich() if isinstance(o, Table) else o for o in objects),
-                                  end=end, markup=markup, **options)
+                                  end=end, markup=markup, highlight=highlight, **options)
             return
         parts = [o.plain() if isinstance(o, Table) else plain(o) if markup else o
                  for o in objects]
