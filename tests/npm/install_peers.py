@@ -28,6 +28,15 @@ NPM_VERSION = "12.2.0"
 NODE_VERSION = "24.19.0"
 PUBLIC_REGISTRY = "https://registry.npmjs.org/"
 
+#: Verdaccio's tarball routes set Content-Length when an fstat of the file resolves; on the
+#: stage route that can come after the first bytes went out, and Verdaccio then dies of an
+#: uncaught ERR_HTTP_HEADERS_SENT (seen under load in CI, taking every later npm test of that
+#: worker with it). The installed routes skip a header that comes too late instead: the
+#: body is then sent chunked, as it is whenever no length is known. Nothing else changes.
+_LATE_LENGTH = "res.header(_verdaccio_core.HEADER_TYPE.CONTENT_LENGTH,"
+_LATE_LENGTH_SKIPPED = "if (!res.headersSent) " + _LATE_LENGTH
+_TARBALL_ROUTES = ("stage.js", "package.js")
+
 
 @dataclass(frozen=True)
 class Peers:
@@ -101,24 +110,41 @@ def _install(node: Path, target: Path) -> None:
         )
 
 
+def _unpatched_routes(directory: Path) -> list[Path]:
+    routes = directory / "node_modules" / "@verdaccio" / "api" / "build"
+    return [path for path in (routes / name for name in _TARBALL_ROUTES) if path.is_file()
+            and _LATE_LENGTH in (text := path.read_text(encoding="utf-8"))
+            and _LATE_LENGTH_SKIPPED not in text]
+
+
+def _skip_late_lengths(directory: Path) -> None:
+    """See :data:`_LATE_LENGTH` (each file replaced whole, so a reader never sees half)."""
+    for path in _unpatched_routes(directory):
+        patched = path.with_name(path.name + ".patched")
+        patched.write_text(path.read_text(encoding="utf-8").replace(
+            _LATE_LENGTH, _LATE_LENGTH_SKIPPED), encoding="utf-8")
+        patched.replace(path)
+
+
 def ensure_peers() -> Peers:
     """The installed peers, installing them first if this cache has none."""
     node = node_binary()
     root = cache_root()
     directory = root / f"node{NODE_VERSION}-verdaccio{VERDACCIO_VERSION}-npm{NPM_VERSION}"
     peers = _peers_in(directory, node)
-    if peers.npm_cli.is_file() and peers.verdaccio.is_file():
+    if peers.npm_cli.is_file() and peers.verdaccio.is_file() and not _unpatched_routes(
+            directory):
         return peers
     with _locked(root / ".lock"):
-        if peers.npm_cli.is_file() and peers.verdaccio.is_file():
-            return peers
-        staging = Path(tempfile.mkdtemp(prefix="installing-", dir=root))
-        try:
-            _install(node, staging)
-            shutil.rmtree(directory, ignore_errors=True)
-            staging.rename(directory)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+        if not (peers.npm_cli.is_file() and peers.verdaccio.is_file()):
+            staging = Path(tempfile.mkdtemp(prefix="installing-", dir=root))
+            try:
+                _install(node, staging)
+                shutil.rmtree(directory, ignore_errors=True)
+                staging.rename(directory)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+        _skip_late_lengths(directory)
     return peers
 
 
