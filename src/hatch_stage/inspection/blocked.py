@@ -38,6 +38,7 @@ from collections.abc import Sequence
 from ..archive import iter_members
 from ..config import ScanLimits
 from ..models import Artifact, Finding, Member, member_path
+from ..patterns import lazy
 from .confidence import judge_file
 
 FINDING_TYPE = "Blocked file"
@@ -86,7 +87,7 @@ def is_blocked(member: Member, patterns: Sequence[str] = ()) -> bool:
 # speed of a byte search, because a pattern that starts at a line's start (^) is otherwise
 # tried at every position of every text member of the release
 _CONTENT_RULES: tuple[tuple[str, bytes, re.Pattern[bytes]], ...] = tuple(
-    (reason, needle, re.compile(pattern, re.MULTILINE)) for reason, needle, pattern in (
+    (reason, needle, lazy(pattern, re.MULTILINE)) for reason, needle, pattern in (
         ("a private key file", b"", rb"\A\s*(?:-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|"
                                rb"PuTTY-User-Key-File-\d)"),
         ("git credentials", b"@", rb"\A(?:\s*https?://[^:\s/@]+:[^@\s]+@\S+\s*)+\Z"),

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from ..models import member_path
+from ..patterns import lazy
 
 HIGH = "high"
 LOW = "low"
@@ -66,8 +67,8 @@ _DOC_DIRS = frozenset({"docs", "doc", "documentation", "man"})
 _DOC_SUFFIXES = frozenset({".md", ".rst", ".adoc", ".markdown", ".ipynb", ".rdoc"})
 _DOC_STEMS = ("readme", "changelog", "changes", "history", "news", "authors", "contributing",
               "license", "notice", "release", "upgrading", "migration")
-_CHANGELOG = re.compile(r"^(?:changelog|changes|history|news|releases?|release[-_]notes)\b",
-                        re.IGNORECASE)
+_CHANGELOG = lazy(r"^(?:changelog|changes|history|news|releases?|release[-_]notes)\b",
+                  re.IGNORECASE)
 _CHANGELOG_DIRS = frozenset({"changelog.d", "changes", "newsfragments", "changelog"})
 _LOCK_FILES = frozenset({
     "uv.lock", "poetry.lock", "pdm.lock", "pipfile.lock", "package-lock.json",
@@ -77,7 +78,7 @@ _LOCK_FILES = frozenset({
 })
 
 
-_TEST_DIR = re.compile(r"^(?:tests?[_-]|dummy|mock|fake)|[_-]tests?$|fixture")
+_TEST_DIR = lazy(r"^(?:tests?[_-]|dummy|mock|fake)|[_-]tests?$|fixture")
 
 
 def place(path: str) -> str:
@@ -114,8 +115,8 @@ def is_changelog(path: str) -> bool:
 
 # --- what a value looks like -------------------------------------------------------------------
 
-_TEMPLATE = re.compile(r"\$\{|\{\{|\{%|%\(|\$\(|^<.*>$|^\{.*\}$|^\$[A-Za-z_]|^%[A-Za-z_]+%$")
-_PLACEHOLDER_WORDS = re.compile(
+_TEMPLATE = lazy(r"\$\{|\{\{|\{%|%\(|\$\(|^<.*>$|^\{.*\}$|^\$[A-Za-z_]|^%[A-Za-z_]+%$")
+_PLACEHOLDER_WORDS = lazy(
     r"example|placeholder|changeme|change_me|replace_?me|redacted|dummy|your[_-]?\w*(?:key|"
     r"token|secret|password|pass)|xxxx|\*\*\*|<|insert|fill_?in|todo|fixme",
     re.IGNORECASE,
@@ -127,8 +128,8 @@ _PLACEHOLDER_VALUES = frozenset({
     "null", "changeit", "p@ssw0rd", "pa55word", "mypassword", "mysecret", "secretkey",
 })
 _EXAMPLE_JWT_BODY = "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ"
-_EXAMPLE_HOSTS = re.compile(r"@(?:[\w.-]*\.)?example(?:\.com|\.org|\.net)?\b|@host\b|@hostname\b",
-                            re.IGNORECASE)
+_EXAMPLE_HOSTS = lazy(r"@(?:[\w.-]*\.)?example(?:\.com|\.org|\.net)?\b|@host\b|@hostname\b",
+                      re.IGNORECASE)
 
 
 def shannon(value: str) -> float:
@@ -184,29 +185,29 @@ def is_high_entropy(value: str) -> bool:
 
 #: a hash or digest named shortly before a value: ``sha256:``, ``--hash=``, ``"integrity":``,
 #: ``ARCHIVE_SHA256 =``, ``FILE_DIGESTS = {"a.bin": ...``
-_HASH_WORD = re.compile(
+_HASH_WORD = lazy(
     r"sha-?(?:1|224|256|384|512)|sha3|md5|blake2[bs]?|blake3|crc32|digest|checksum|hash|"
     r"integrity|fingerprint|etag",
     re.IGNORECASE,
 )
-_CHECKSUM_LINE = re.compile(
+_CHECKSUM_LINE = lazy(
     r"^\s*(?:[0-9a-fA-F]{32,128}\s+\*?\S+|\S+\s+[0-9a-fA-F]{32,128}|\S+,sha\d+=\S+,\d*)\s*$"
 )
-_CHECKSUM_FILES = re.compile(r"(?:^|\.)(?:sha\d*sums?|md5sums?|record)$|\.(?:sha\d+|md5)$",
-                             re.IGNORECASE)
-_REV_LINE = re.compile(r"^\s*-?\s*['\"]?(?:rev|revision|commit|sha)['\"]?\s*[:=]", re.IGNORECASE)
-_HEX = re.compile(r"[0-9a-fA-F]{7,40}")
-_SECRET_NAME = re.compile(
+_CHECKSUM_FILES = lazy(r"(?:^|\.)(?:sha\d*sums?|md5sums?|record)$|\.(?:sha\d+|md5)$",
+                       re.IGNORECASE)
+_REV_LINE = lazy(r"^\s*-?\s*['\"]?(?:rev|revision|commit|sha)['\"]?\s*[:=]", re.IGNORECASE)
+_HEX = lazy(r"[0-9a-fA-F]{7,40}")
+_SECRET_NAME = lazy(
     r"pass(?:word|wd|phrase)?|pwd|secret|token|api[_\-.]?key|apikey|access[_\-.]?key|"
     r"priv(?:ate)?[_\-.]?key|auth|credential|creds|signing[_\-.]?key|client[_\-.]?key|"
     r"session[_\-.]?key|encryption[_\-.]?key|master[_\-.]?key|bearer|account[_\-.]?key|"
     r"sas[_\-.]?key|connection[_\-.]?string|conn[_\-.]?str|dsn",
     re.IGNORECASE,
 )
-_TEST_NAME = re.compile(r"test|example|dummy|fake|mock|sample|fixture|demo", re.IGNORECASE)
-_NAME_BEFORE = re.compile(r"([A-Za-z_][\w.\-\[\]'\"]*)['\"\]]?\s*(?::=|=>|==|=|:|\(|,)\s*"
-                          r"[\w]*['\"`]?$")
-_KEY_BODY = re.compile(r"[A-Za-z0-9+/=]{48,}")
+_TEST_NAME = lazy(r"test|example|dummy|fake|mock|sample|fixture|demo", re.IGNORECASE)
+_NAME_BEFORE = lazy(r"([A-Za-z_][\w.\-\[\]'\"]*)['\"\]]?\s*(?::=|=>|==|=|:|\(|,)\s*"
+                    r"[\w]*['\"`]?$")
+_KEY_BODY = lazy(r"[A-Za-z0-9+/=]{48,}")
 
 
 def is_known_non_secret(path: str, kind: str, value: str, line: str) -> bool:
@@ -251,7 +252,7 @@ GENERIC_TYPES = ENTROPY_TYPES | {
 #: detect-secrets types that are credential files' content, judged like credential files
 CREDENTIAL_CONTENT = frozenset({"Docker Registry Auth", "Kubeconfig Client Key", "Netrc Password"})
 _NAMED = GENERIC_TYPES - ENTROPY_TYPES  # the detector only fires next to a secret-like name
-_CHECKSUMMED = re.compile(r"^(?:gh[pousr]|npm)_([A-Za-z0-9]{30})([A-Za-z0-9]{6})$")
+_CHECKSUMMED = lazy(r"^(?:gh[pousr]|npm)_([A-Za-z0-9]{30})([A-Za-z0-9]{6})$")
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 

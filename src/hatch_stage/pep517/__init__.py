@@ -29,18 +29,20 @@ import sys
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..config import Config
 from ..errors import PackError
 from ..models import Artifact
 from ..output import stderr
 from .buildsystem import BuildSystem, read_build_system
-from .envs import BuildEnv, InstallFailed, add_requirements, build_env, cache_root, fresh_env
-from .hooks import HookError, HookRun, run_backend
 from .inprocess import build_in_process, hatchling_metadata, in_process_ready, target_unmet
 from .native import compiler_reason
 from .requirements import Unmet, unmet_requirements
+
+if TYPE_CHECKING:  # the isolated path's modules load when a build takes it (see _Build)
+    from .envs import BuildEnv
+    from .hooks import HookError, HookRun
 
 __all__ = [
     "BuildSystem", "build_project", "built_version", "read_build_system", "rebuild_wheel",
@@ -153,6 +155,8 @@ class _Build:
         return self._isolated(kinds, out)
 
     def _environment(self) -> contextlib.AbstractContextManager[BuildEnv]:
+        from .envs import build_env, fresh_env
+
         if self.isolation == "fresh":
             return fresh_env(self.system.requires)
 
@@ -164,6 +168,8 @@ class _Build:
         return contextlib.nullcontext(build_env(self.system.requires, announce))
 
     def _isolated(self, kinds: Sequence[str], out: Path) -> dict[str, Path]:
+        from .envs import InstallFailed, add_requirements
+
         try:
             with self._environment() as env:
                 for _round in range(MAX_INSTALL_ROUNDS):
@@ -179,6 +185,8 @@ class _Build:
 
     def _hooks(self, python: str, environ: dict[str, str], kinds: Sequence[str], out: Path,
                unmet: Any) -> HookRun:
+        from .hooks import HookError, run_backend
+
         timeout = REBUILD_TIMEOUT if self.isolation == "fresh" else None
         try:
             return run_backend(python, self.root, self.system, kinds, out, environ, unmet,
@@ -244,6 +252,8 @@ class _Build:
         )
 
     def _install_failed(self, output: str) -> PackError:
+        from .envs import cache_root
+
         fresh = self.isolation == "fresh"
         failed = (f"could not install the build requirements of {self.root} "
                   f"({', '.join(self.system.requires)}, for {self.backend}) into a "
