@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,3 +70,24 @@ def run_cli(
         timeout=timeout,
     )
     return Run(completed.returncode, completed.stdout, completed.stderr)
+
+
+def read_terminal(terminal: int, deadline: float,
+                  answer: Callable[[bytes], None] = lambda screen: None) -> bytes:
+    """Everything the program on the pseudo-terminal ``terminal`` shows until it ends (or
+    ``deadline``, a ``time.monotonic()``); ``answer`` sees the screen so far before each wait,
+    to type replies to prompts."""
+    screen = b""
+    while time.monotonic() < deadline:
+        answer(screen)
+        ready, _, _ = select.select([terminal], [], [], 0.05)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(terminal, 65536)
+        except OSError:  # the program closed the terminal: it has ended
+            break
+        if not chunk:
+            break
+        screen += chunk
+    return screen

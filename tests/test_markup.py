@@ -12,12 +12,13 @@ import io
 import os
 import pty
 import re
-import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from clitools import read_terminal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
@@ -87,19 +88,8 @@ def _on_terminal(args: list[str], cwd: Path) -> str:
         os.chdir(cwd)
         os.execve(HATCH_STAGE, [HATCH_STAGE, *args],
                   {**os.environ, "COLUMNS": "200", "HATCH_STAGE_SCAN_CACHE": "0"})
-    screen = b""
     try:
-        while True:
-            ready, _, _ = select.select([terminal], [], [], 60)
-            if not ready:
-                break
-            try:
-                chunk = os.read(terminal, 65536)
-            except OSError:  # the child closed the terminal: it has ended
-                break
-            if not chunk:
-                break
-            screen += chunk
+        screen = read_terminal(terminal, time.monotonic() + 60)
     finally:
         os.waitpid(pid, 0)
         os.close(terminal)

@@ -6,13 +6,12 @@ from __future__ import annotations
 import os
 import pty
 import re
-import select
 import signal
 import termios
 import time
 
 from clientkit import Cli
-from clitools import HATCH_STAGE, environment
+from clitools import HATCH_STAGE, environment, read_terminal
 
 #: the one-time password prompt of approve
 APPROVE_PASSWORD = "password to approve:"
@@ -32,28 +31,21 @@ def on_terminal(cli: Cli, args: list[str], env: dict[str, str],
     pid, terminal = pty.fork()
     if pid == 0:  # the child: the pty is its controlling terminal and stdin/stdout/stderr
         os.execve(HATCH_STAGE, [HATCH_STAGE, *args], environment({**cli.env, **env}))
-    screen, pending, deadline = b"", list(answers), time.monotonic() + timeout
+    pending, deadline = list(answers), time.monotonic() + timeout
+
+    def answer(screen: bytes) -> None:
+        if not pending:
+            return
+        prompt, text = ((APPROVE_PASSWORD, pending[0]) if isinstance(pending[0], str)
+                        else pending[0])
+        # a password only once getpass has switched echo off: it flushes what came before
+        if screen.rstrip().endswith(prompt.encode()) and (
+                prompt != APPROVE_PASSWORD or echo_off(terminal)):
+            os.write(terminal, text.encode() + b"\n")
+            pending.pop(0)
+
     try:
-        while time.monotonic() < deadline:
-            if pending:
-                prompt, text = ((APPROVE_PASSWORD, pending[0]) if isinstance(pending[0], str)
-                                else pending[0])
-                # a password only once getpass has switched echo off: it flushes what came
-                # before
-                if screen.rstrip().endswith(prompt.encode()) and (
-                        prompt != APPROVE_PASSWORD or echo_off(terminal)):
-                    os.write(terminal, text.encode() + b"\n")
-                    pending.pop(0)
-            ready, _, _ = select.select([terminal], [], [], 0.05)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(terminal, 4096)
-            except OSError:  # the child closed the terminal: it has ended
-                break
-            if not chunk:
-                break
-            screen += chunk
+        screen = read_terminal(terminal, deadline, answer)
     finally:
         if time.monotonic() >= deadline:
             os.kill(pid, signal.SIGKILL)
