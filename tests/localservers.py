@@ -109,6 +109,8 @@ FORWARD, UNAVAILABLE, RESET, LOST = "forward", "503", "reset", "lost"
 #: before closing the connection: framed by Content-Length, or chunked (the chunk's size
 #: promises the whole body)
 CUT, CUT_CHUNKED = "cut", "cut-chunked"
+#: the answer whole, but labelled gzip when it is not (a proxy that mangles encodings)
+GARBLED = "garbled"
 Rule = Callable[[str, str], str]
 
 
@@ -168,6 +170,8 @@ class _ProxyHandler(_Quiet):
         for key, value in answer.getheaders():
             if key.lower() not in HOP_BY_HOP | {"content-length", "date", "server"}:
                 self.send_header(key, value)
+        if action == GARBLED:
+            self.send_header("Content-Encoding", "gzip")
         if action not in (CUT, CUT_CHUNKED):
             self.send_header("Content-Length", str(len(content)))
             self.end_headers()

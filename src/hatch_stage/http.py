@@ -92,7 +92,7 @@ def send(
             if receive is not None and response.status_code == 200:
                 receiving = True
                 receive(response)
-        except (httpx2.TransportError, httpx2.TimeoutException) as failure:
+        except (httpx2.TransportError, httpx2.TimeoutException, httpx2.DecodingError) as failure:
             if "CERTIFICATE_VERIFY_FAILED" in str(failure):  # trying again will not help
                 raise error(
                     f"could not {what}: the TLS certificate of {_origin(url, http)} is not "
@@ -102,6 +102,12 @@ def send(
             unsent = isinstance(failure, (httpx2.ConnectError, httpx2.ConnectTimeout))
             if attempt == RETRIES or not (idempotent or unsent):
                 tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
+                if isinstance(failure, httpx2.DecodingError):  # e.g. "gzip" bytes that are not
+                    raise error(
+                        f"could not {what}: the answer from {_origin(url, http)} could not be "
+                        f"decoded as its Content-Encoding says ({tries}); nothing was kept; a "
+                        "proxy between here and the registry may be altering answers"
+                    ) from None
                 if receiving:
                     raise error(
                         f"could not {what}: the connection to {_origin(url, http)} broke off "

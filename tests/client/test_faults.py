@@ -16,6 +16,7 @@ from localservers import (
     CUT,
     CUT_CHUNKED,
     FORWARD,
+    GARBLED,
     LOST,
     RESET,
     UNAVAILABLE,
@@ -229,3 +230,22 @@ def test_a_download_cut_off_every_time_fails_clearly_and_keeps_nothing(
     matches(as_json, "error")
     assert as_json["error_code"] == "registry_error" and filename in as_json["error"]
     assert [path.name for path in got.iterdir()] == []  # no partial file, no .part either
+
+
+def test_an_answer_that_cannot_be_decoded_fails_clearly_and_keeps_nothing(
+        cli: Cli, registry: Server, sample: Sample) -> None:
+    """A proxy labels the file gzip when it is not: tried again within the bounded retries,
+    then one line saying so, no traceback, nothing on disk."""
+    maintainer = cli.account(sample.name)
+    staged, _ = publish(cli, sample, registry.url, maintainer)
+    got = sample.root / "got"
+    with FaultProxy(registry.url, fail_always(GARBLED, matching=is_file_download)) as proxy:
+        failed = cli("download", staged["stageId"], "-d", str(got), "--registry", proxy.url,
+                     cwd=sample.root, env={"HATCH_STAGE_TOKEN": maintainer.token})
+    garbled = [path for method, path, action in proxy.log if action == GARBLED]
+    assert len(garbled) == http.RETRIES + 1
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr
+    [line] = failed.stderr.strip().splitlines()
+    assert "could not be decoded as its Content-Encoding says" in line
+    assert garbled[0].rsplit("/", 1)[-1] in line and maintainer.token not in line
+    assert [path.name for path in got.iterdir()] == []
