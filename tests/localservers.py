@@ -28,7 +28,7 @@ from stagekit import github_jwt
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection"}
 
 
-class _Background:
+class BackgroundServer:
     """A ThreadingHTTPServer on a free loopback port, served from a daemon thread."""
 
     handler: type[BaseHTTPRequestHandler]
@@ -57,6 +57,14 @@ class _Quiet(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass  # pytest shows the test's own output; access lines would only be noise
 
+    def answer(self, status: int, content_type: str, body: bytes) -> None:
+        """A whole answer: status, type, length and body."""
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
 
 # GitHub Actions' OIDC token service ---------------------------------------------------------
 
@@ -69,15 +77,10 @@ class _TokenHandler(_Quiet):
         audience = parse_qs(urlsplit(self.path).query).get("audience", [""])[0]
         token = github_jwt(endpoint.key, endpoint.repository, audience=audience)
         endpoint.issued.append((audience, token))
-        body = json.dumps({"value": token}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.answer(200, "application/json", json.dumps({"value": token}).encode())
 
 
-class OidcEndpoint(_Background):
+class OidcEndpoint(BackgroundServer):
     """Issues GitHub Actions-like OIDC tokens for ``repository`` to whoever shows the token."""
 
     handler = _TokenHandler
@@ -192,12 +195,7 @@ class _ProxyHandler(_Quiet):
         self.connection.shutdown(socket.SHUT_RDWR)
 
     def _unavailable(self, status: int) -> None:
-        message = b"upstream unavailable"
-        self.send_response(status)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(message)))
-        self.end_headers()
-        self.wfile.write(message)
+        self.answer(status, "text/plain", b"upstream unavailable")
 
     def _forward(self, proxy: FaultProxy, body: bytes) -> tuple[http.client.HTTPResponse, bytes]:
         upstream = http.client.HTTPConnection(proxy.upstream_host, proxy.upstream_port,
@@ -214,7 +212,7 @@ class _ProxyHandler(_Quiet):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 
 
-class FaultProxy(_Background):
+class FaultProxy(BackgroundServer):
     """A reverse proxy in front of ``upstream`` whose ``rule`` injects 503s, resets, lost
     answers and bodies cut off after ``cut_after`` bytes (at most half the body)."""
 
@@ -241,15 +239,11 @@ class _FulcioHandler(_Quiet):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         fulcio.requests.append((urlsplit(self.path).path,
                                 self.headers.get("Authorization", ""), body))
-        message = b'{"code": 503, "message": "stand-in: no certificates issued here"}'
-        self.send_response(503)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(message)))
-        self.end_headers()
-        self.wfile.write(message)
+        self.answer(503, "application/json",
+                    b'{"code": 503, "message": "stand-in: no certificates issued here"}')
 
 
-class FulcioStandin(_Background):
+class FulcioStandin(BackgroundServer):
     """Stands where Fulcio (Sigstore's certificate authority) would: records each certificate
     request (path, Authorization header, body) and issues nothing. The real Fulcio and Rekor
     cannot be reached from here, so signing is tested up to this boundary."""

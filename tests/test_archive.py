@@ -156,12 +156,12 @@ def test_scanners_still_refuse_text_over_the_member_limit(tmp_path: Path) -> Non
 
 
 def test_text_or_binary_is_judged_on_the_whole_member(tmp_path: Path) -> None:
-    from hatch_stage.archive import CHUNK
+    from hatch_stage.models import READ_CHUNK
 
     # a three-byte character split across the chunk boundary is still text; a bad byte
     # after the first chunk still makes the member binary; so does a cut-off last character
-    split = b"a" * (CHUNK - 1) + "\u20ac".encode() + b"\n"
-    late = b"a" * (CHUNK + 10) + b"\xff"
+    split = b"a" * (READ_CHUNK - 1) + "\u20ac".encode() + b"\n"
+    late = b"a" * (READ_CHUNK + 10) + b"\xff"
     cut = b"price: " + "\u20ac".encode()[:2]
     # stored: deflated, a MiB of "a" would be refused as a bomb
     members = [(zipfile.ZipInfo(n), d) for n, d in (("split.txt", split), ("late.txt", late),

@@ -13,10 +13,11 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
 
+from localservers import BackgroundServer
 from stagekit import wait_until
 
 
@@ -66,23 +67,22 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
 
-class Receiver:
+class Receiver(BackgroundServer):
     """Answers each POST with the next item of ``script`` (the last one repeats)."""
 
+    handler = _Handler
+
     def __init__(self, script: Iterable[int | str] = (200,)) -> None:
+        super().__init__()
         self.script = list(script)
         self.requests: list[Received] = []
         self.lock = threading.Lock()
         self.released = threading.Event()
         self.hanging = 0
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.owner = self  # type: ignore[attr-defined]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
+        return f"{super().url}/hook"
 
     def record(self, request: Received) -> int | str:
         with self.lock:
@@ -109,11 +109,10 @@ class Receiver:
         return found
 
     def __enter__(self) -> Receiver:
-        self.thread.start()
+        super().__enter__()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  traceback: TracebackType | None) -> None:
-        self.release()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.release()  # a request held open would keep the server from shutting down
+        super().__exit__(kind, value, traceback)

@@ -38,10 +38,8 @@ from typing import IO, Protocol, TypeVar
 from .archive_links import Node, node_key, resolve_link
 from .config import ScanLimits
 from .errors import ArchiveError
-from .models import Artifact, Member
+from .models import READ_CHUNK, Artifact, Member
 
-#: how much of a member ``skip_binary`` reads at a time
-CHUNK = 1 << 18
 #: how many leading bytes an :class:`Entry` keeps (enough for any file-type magic number)
 HEAD = 64
 
@@ -161,7 +159,7 @@ def _read_text(stream: IO[bytes], name: str, budget: _Budget) -> bytes | None:
     parts: list[bytes] = []
     held = 0
     try:
-        while chunk := stream.read(CHUNK):
+        while chunk := stream.read(READ_CHUNK):
             budget.consume(name, len(chunk))
             decoder.decode(chunk)
             held += len(chunk)
@@ -406,7 +404,7 @@ def iter_entries(
         parts: list[bytes] = []
         size = 0
         head = b""
-        while chunk := stream.read(CHUNK):
+        while chunk := stream.read(READ_CHUNK):
             budget.consume(name, len(chunk))
             digest.update(chunk)
             size += len(chunk)

@@ -21,6 +21,7 @@ import httpx2
 
 from . import __version__
 from .errors import HatchStageError, RegistryError
+from .models import READ_CHUNK
 from .tls import TLSOnFirstUse
 
 TIMEOUT = httpx2.Timeout(30.0, connect=10.0)
@@ -202,7 +203,7 @@ def save_verified(
     digest = hashlib.new(algorithm)
     try:
         with partial.open("wb") as out:
-            for chunk in response.iter_bytes(1 << 20):
+            for chunk in response.iter_bytes(READ_CHUNK):
                 digest.update(chunk)
                 out.write(chunk)
         actual = digest.hexdigest()

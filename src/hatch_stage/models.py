@@ -19,7 +19,12 @@ ArtifactKind = Literal["wheel", "sdist", "npm-tarball"]
 TargetKind = Literal["python", "npm"]
 
 
-def sha256_of(path: Path, chunk_size: int = 1 << 18) -> str:
+#: bytes the client reads from a file, an archive member or an answer at a time, and sends at a
+#: time: a read holds a few of these at most, so memory stays flat whatever the size
+READ_CHUNK = 1 << 18
+
+
+def sha256_of(path: Path, chunk_size: int = READ_CHUNK) -> str:
     """Hex sha256 of a file, read in chunks so memory stays flat."""
     digest = hashlib.sha256()
     with path.open("rb") as stream:

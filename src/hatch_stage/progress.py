@@ -7,13 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .models import READ_CHUNK
 from .output import stderr
 
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-#: bytes read from disk and sent at a time (the client's memory holds a few of these at most)
-CHUNK = 1 << 18
 
 #: switched off by the command line under --json; on only when stderr is a terminal
 enabled = True
@@ -38,11 +37,11 @@ def transfer(path: Path, label: str, size: int) -> Iterator[bytes]:
     show = enabled and sys.stderr.isatty()
     with path.open("rb") as stream:
         if not show:
-            while chunk := stream.read(CHUNK):
+            while chunk := stream.read(READ_CHUNK):
                 yield chunk
             return
         with _bar() as bar:
             task = bar.add_task(label, total=size)
-            while chunk := stream.read(CHUNK):
+            while chunk := stream.read(READ_CHUNK):
                 yield chunk
                 bar.advance(task, len(chunk))

@@ -154,8 +154,8 @@ class _Setup:
         from ..detect_secrets_loading import load_detect_secrets
         from ..secretscan import scanner
 
-        load_detect_secrets()
-        from . import detectors  # detect-secrets plugins: imports detect-secrets
+        load_detect_secrets()  # before detectors, which imports detect-secrets itself
+        from . import detectors
 
         classes = str(Path(detectors.__file__).with_name("detector_classes.py"))
         custom = None if self.exact else {classes: list(detectors.DETECTORS)}

@@ -45,11 +45,9 @@ from ..archive import check_member_name, tar_node
 from ..archive_links import Node, node_key, resolve_link
 from ..config import ScanLimits
 from ..errors import ArchiveError
-from ..models import Artifact
+from ..models import READ_CHUNK, Artifact
 from .filenames import filename_problems
 
-#: bytes hashed per step
-CHUNK = 1 << 18
 #: RECORD hash algorithms a wheel may use (PEP 427: sha256 or stronger)
 _HASHES = ("sha256", "sha384", "sha512", "sha3_256", "sha3_384", "sha3_512", "blake2b")
 #: files RECORD lists without a hash (itself, and its signatures)
@@ -246,7 +244,7 @@ def _record_problems(archive: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInf
         received = 0
         try:
             with archive.open(info) as stream:
-                while chunk := stream.read(CHUNK):
+                while chunk := stream.read(READ_CHUNK):
                     budget.add(len(chunk), name)
                     received += len(chunk)
                     digest.update(chunk)

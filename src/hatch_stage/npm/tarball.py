@@ -21,7 +21,7 @@ from typing import Any
 from ..archive import iter_members
 from ..config import ScanLimits
 from ..errors import ArchiveError, HatchStageError
-from ..models import Artifact
+from ..models import READ_CHUNK, Artifact
 
 #: where npm puts the manifest in every tarball it packs
 MANIFEST_MEMBER = "package/package.json"
@@ -106,7 +106,7 @@ def identifiers(path: Path) -> tuple[str, str]:
     chunks so memory stays flat."""
     sha1, sha512 = hashlib.sha1(), hashlib.sha512()  # npm's shasum and integrity
     with path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
+        while chunk := stream.read(READ_CHUNK):
             sha1.update(chunk)
             sha512.update(chunk)
     return f"sha1:{sha1.hexdigest()}", "sha512-" + base64.b64encode(sha512.digest()).decode()
