@@ -37,10 +37,25 @@ SAMPLE = Path(__file__).parent / "fixtures" / "projects" / "sample"
 HATCH_STAGE = str(Path(sys.executable).with_name("hatch-stage"))
 
 
+#: text without control characters but tab and newline (escape shows the others)
+PRINTABLE = st.text(alphabet=st.sampled_from(list("ab/#@[]\\ :=x\t\n")), max_size=24) | st.text(
+    alphabet=st.characters(blacklist_categories=("Cc",)), max_size=24)
+
+
 @BOUNDED
-@given(text=TRICKY)
+@given(text=PRINTABLE)
 def test_escape_is_richs(text: str) -> None:
     assert markup.escape(text) == rich_escape(text)
+
+
+@BOUNDED
+@given(text=st.text(max_size=24))
+def test_outside_text_cannot_drive_the_terminal(text: str) -> None:
+    """A member called ``\\x1b[2J...`` (clear the screen) or holding a carriage return
+    (overwrite the line) prints as visible escapes, through rich and in plain text."""
+    for shown in (markup.plain(markup.escape(text)), render(markup.escape(text)).plain):
+        assert not any((ord(c) < 32 and c not in "\t\n") or 127 <= ord(c) <= 159 for c in shown)
+    assert markup.plain(markup.escape("a\x1b[2Jb\rc\x85")) == "a\\x1b[2Jb\\x0dc\\x85"
 
 
 @BOUNDED

@@ -12,9 +12,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from rich.markup import escape
-
 from ..errors import ConfigError
+from ..markup import escape
 from ..output import console, emit_json, envelope
 from ..provenance import DEFAULT_ISSUERS, DEFAULT_JWKS, KINDS, PublisherIdentity
 from .flags import json_flag

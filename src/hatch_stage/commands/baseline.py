@@ -12,10 +12,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
-
 from ..baseline_writer import Written, write
 from ..contents import shared_reading
+from ..markup import escape
 from ..output import console, emit_json, envelope
 from .common import add_project_arguments, load_pipeline, workspace
 from .flags import json_flag

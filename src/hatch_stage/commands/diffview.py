@@ -1,28 +1,24 @@
 """Showing a :class:`~hatch_stage.diff.ReleaseDiff` on the terminal (``diff`` and ``view``).
 
 Everything in a diff comes from a package (names, paths, URLs, file contents), so every piece
-is escaped for rich markup and stripped of control characters: a member cannot move the
-cursor, recolour the screen or hide a line from the reviewer.
+is escaped (:func:`hatch_stage.markup.escape`: markup made text, control characters shown):
+a member cannot move the cursor, recolour the screen or hide a line from the reviewer.
 """
 
 from __future__ import annotations
 
-import re
-
 from rich.console import Console
-from rich.markup import escape
 
 from ..diff import ArtifactDiff, Flag, ReleaseDiff
+from ..markup import escape
 from ..provenance import SignedBy
 
-#: terminal control characters (escape sequences start with ESC); tabs and newlines stay
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _MARKS = {"added": "[green]+[/]", "removed": "[red]-[/]", "changed": "[yellow]~[/]"}
 
 
 def safe(text: object) -> str:
     """Package-provided text, harmless on a terminal and in rich markup."""
-    return escape(_CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", str(text)))
+    return escape(str(text))
 
 
 def _size(delta: int) -> str:

@@ -14,9 +14,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from rich.markup import escape
-
 from ..errors import RegistryError
+from ..markup import escape
 from ..output import console, emit_json, envelope, stderr
 from ..targets import groups
 from ..targets.interface import GONE, StageClient, StagedGroup, StagedItem

@@ -13,12 +13,12 @@ import argparse
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from rich.markup import escape
 from rich.table import Table
 
 from .. import reviews
 from ..digest import is_digest
 from ..errors import ConfigError, HatchStageError
+from ..markup import escape
 from ..output import console
 from ..reviewing import signer
 from ..targets.interface import StageClient, StagedItem

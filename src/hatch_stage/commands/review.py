@@ -16,11 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
 from rich.table import Table
 
 from ..diff import ReleaseDiff
 from ..errors import HatchStageError, OtpRequired
+from ..markup import escape
 from ..output import console, emit_json, envelope, is_terminal
 from ..reviewing import diff_staged
 from ..targets import groups

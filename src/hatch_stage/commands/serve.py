@@ -13,9 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
-
 from ..errors import ConfigError
+from ..markup import escape
 from ..output import console, emit_json, envelope, stderr
 from .flags import json_flag
 

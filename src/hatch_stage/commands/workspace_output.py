@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rich.markup import escape
 from rich.table import Table
 
+from ..markup import escape
 from ..output import console
 from ..release_set.plan import MemberRelease, ReleaseSet
 

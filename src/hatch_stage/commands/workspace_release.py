@@ -16,11 +16,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
-
 from .. import config as config_module
 from ..config import Config
 from ..errors import AuthError, ConfigError, HatchStageError
+from ..markup import escape
 from ..models import Credentials
 from ..output import console, emit_json, is_terminal, stderr
 from ..project import detect_target
